@@ -1,0 +1,131 @@
+import uuid
+
+import pgtrigger
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class User(AbstractUser):
+    """An account. Every account except superusers belongs to exactly one node: an office or an institution."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    full_name = models.CharField(_("full name"), max_length=50, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    office = models.ForeignKey(
+        "institutions.Office",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accounts",
+        verbose_name=_("office"),
+    )
+    institution = models.ForeignKey(
+        "institutions.Institution",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accounts",
+        verbose_name=_("institution"),
+    )
+    is_master = models.BooleanField(
+        _("master account"), default=False, help_text=_("The institution's master account (主帐号).")
+    )
+    must_change_password = models.BooleanField(_("must change password"), default=False)
+    issued_by = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("issued by")
+    )
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        ordering = ["username"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_superuser=True, office__isnull=True, institution__isnull=True)
+                | Q(office__isnull=False, institution__isnull=True)
+                | Q(office__isnull=True, institution__isnull=False),
+                name="user_belongs_to_one_node",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_master=False) | Q(institution__isnull=False), name="user_master_is_institution"
+            ),
+            models.UniqueConstraint(
+                fields=["institution"],
+                condition=Q(is_master=True),
+                name="user_one_master_per_institution",
+                violation_error_message=_("This institution already has a master account."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.full_name} ({self.username})" if self.full_name else self.username
+
+    def get_absolute_url(self):
+        return reverse("accounts:detail", args=[self.public_id])
+
+    @property
+    def node(self):
+        return self.office or self.institution
+
+    @property
+    def role_label(self) -> str:
+        if self.office_id:
+            return self.office.get_kind_display()
+        if self.institution_id:
+            return _("Institution master account") if self.is_master else _("Institution staff account")
+        return _("System administrator")
+
+
+class AuditEvent(models.Model):
+    """One recorded action: who did what to which object, when, with the values before and after.
+
+    Rows are append-only: a database trigger refuses UPDATE and DELETE, whatever path the change takes.
+    """
+
+    class Kind(models.TextChoices):
+        LOGIN = "login", _("Login")
+        LOGIN_FAILED = "login_failed", _("Failed login")
+        LOGOUT = "logout", _("Logout")
+        PASSWORD_CHANGE = "password_change", _("Password changed")
+        ACCOUNT_ISSUE = "account_issue", _("Account issued")
+        ACCOUNT_DISABLE = "account_disable", _("Account disabled")
+        ACCOUNT_ENABLE = "account_enable", _("Account enabled")
+        ACCOUNT_RESET_PASSWORD = "account_reset_password", _("Password reset")
+        OFFICE_CREATE = "office_create", _("Office created")
+        OFFICE_UPDATE = "office_update", _("Office changed")
+        INSTITUTION_CREATE = "institution_create", _("Institution created")
+        INSTITUTION_UPDATE = "institution_update", _("Institution changed")
+
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(User, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("actor"))
+    actor_username = models.CharField(_("actor username"), max_length=150, blank=True)
+    kind = models.CharField(_("kind"), max_length=40, choices=Kind.choices, db_index=True)
+    target_type = models.CharField(_("object type"), max_length=50, blank=True)
+    target_id = models.CharField(_("object id"), max_length=64, blank=True, db_index=True)
+    target_label = models.CharField(_("object"), max_length=255, blank=True)
+    region = models.ForeignKey(
+        "institutions.Region",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("region"),
+    )
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at", "-pk"]
+        triggers = [
+            pgtrigger.Protect(name="audit_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.get_kind_display()} {self.target_label}"

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from institutions.views import home
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("", include("institutions.urls")),
+]

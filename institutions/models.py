@@ -1,0 +1,200 @@
+"""The exam region's hierarchy: regions, exam management offices and trial institutions.
+
+Offices form a tree stored as a materialized path (``path``): every office's path is its parent's path followed
+by its own primary key and a slash, so "everything beneath this office" is a single indexed prefix query.
+Institutions copy their supervising office's path so that records can be scoped the same way.
+"""
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from guardian.models import UserObjectPermissionBase
+
+
+class Region(models.Model):
+    """An exam region (考区), the tenant: e.g. 湖北考区."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    division_code = models.CharField(_("division code"), max_length=6, unique=True)
+
+    class Meta:
+        verbose_name = _("exam region")
+        verbose_name_plural = _("exam regions")
+        ordering = ["division_code"]
+
+    def __str__(self):
+        return self.name
+
+
+class OfficeQuerySet(models.QuerySet):
+    def for_user(self, user):
+        from institutions.scope import scope_for
+
+        return scope_for(user).offices(self)
+
+
+class Office(models.Model):
+    """An exam management office (考试管理机构); the root of each region's tree is the region's own office."""
+
+    class Kind(models.TextChoices):
+        REGION = "region", _("Exam region office")
+        PREFECTURE = "prefecture", _("Prefecture office")
+        DIRECT_CITY = "direct_city", _("Province-administered city office")
+        FORESTRY_DISTRICT = "forestry_district", _("Forestry district office")
+        EXAM_SITE = "exam_site", _("Exam site")
+        COUNTY = "county", _("County office")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    region = models.ForeignKey(Region, models.PROTECT, related_name="offices", verbose_name=_("exam region"))
+    parent = models.ForeignKey(
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent office"),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=100)
+    division_code = models.CharField(
+        _("division code"),
+        max_length=6,
+        blank=True,
+        help_text=_("GB/T 2260 code of the administrative division, if the office has one."),
+    )
+    contact_person = models.CharField(_("contact person"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    path = models.CharField(max_length=255, editable=False, db_index=False)
+    depth = models.PositiveSmallIntegerField(editable=False, default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OfficeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("exam management office")
+        verbose_name_plural = _("exam management offices")
+        ordering = ["path"]
+        permissions = [
+            ("manage_office", _("Create and edit sub-offices and institutions")),
+            ("manage_accounts", _("Issue and manage accounts")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region"], condition=Q(parent__isnull=True), name="office_one_root_per_region"
+            ),
+            models.UniqueConstraint(
+                fields=["region", "division_code"],
+                condition=~Q(division_code=""),
+                name="office_unique_division_code",
+                violation_error_message=_("Another office in this region already has this division code."),
+            ),
+            models.UniqueConstraint(fields=["parent", "name"], name="office_unique_name_under_parent"),
+            models.CheckConstraint(
+                condition=Q(division_code="") | Q(division_code__regex=r"^[0-9]{6}$"),
+                name="office_division_code_format",
+                violation_error_message=_("A division code is six digits."),
+            ),
+            models.CheckConstraint(
+                condition=Q(parent__isnull=True, kind="region") | Q(parent__isnull=False) & ~Q(kind="region"),
+                name="office_root_is_region_office",
+            ),
+        ]
+        indexes = [models.Index(fields=["path"], name="office_path_idx", opclasses=["text_pattern_ops"])]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        creating = self._state.adding
+        super().save(*args, **kwargs)
+        if creating:
+            self.path = (self.parent.path if self.parent else "") + f"{self.pk}/"
+            self.depth = self.parent.depth + 1 if self.parent else 0
+            Office.objects.filter(pk=self.pk).update(path=self.path, depth=self.depth)
+
+    def get_absolute_url(self):
+        return reverse("institutions:office_detail", args=[self.public_id])
+
+    def is_within(self, other: "Office") -> bool:
+        """True when this office is ``other`` or beneath it."""
+        return self.path.startswith(other.path)
+
+    def ancestors(self):
+        ids = [int(pk) for pk in self.path.split("/") if pk]
+        return Office.objects.filter(pk__in=ids).order_by("depth")
+
+
+class InstitutionQuerySet(models.QuerySet):
+    def for_user(self, user):
+        from institutions.scope import scope_for
+
+        return scope_for(user).institutions(self)
+
+
+class Institution(models.Model):
+    """A trial institution (试用机构): a hospital, health centre or college where trainees serve probation."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    region = models.ForeignKey(Region, models.PROTECT, related_name="institutions", verbose_name=_("exam region"))
+    office = models.ForeignKey(
+        Office, models.PROTECT, related_name="institutions", verbose_name=_("supervising office")
+    )
+    name = models.CharField(_("name"), max_length=200, help_text=_("The name on the practising licence."))
+    contact_person = models.CharField(_("contact person"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
+    path = models.CharField(max_length=255, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = InstitutionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("trial institution")
+        verbose_name_plural = _("trial institutions")
+        ordering = ["name"]
+        permissions = [
+            ("manage_records", _("Enter and edit probation records")),
+            ("manage_staff", _("Issue and manage staff accounts")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "name"],
+                name="institution_unique_name_in_region",
+                violation_error_message=_("An institution with this name already exists in this region."),
+            ),
+        ]
+        indexes = [models.Index(fields=["path"], name="institution_path_idx", opclasses=["text_pattern_ops"])]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.path = self.office.path
+        self.region_id = self.office.region_id
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("institutions:institution_detail", args=[self.public_id])
+
+
+class OfficeUserObjectPermission(UserObjectPermissionBase):
+    """A permission granted to an account on an office; it applies to everything beneath that office."""
+
+    content_object = models.ForeignKey(Office, models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = _("office permission")
+        verbose_name_plural = _("office permissions")
+
+
+class InstitutionUserObjectPermission(UserObjectPermissionBase):
+    """A permission granted to an account on its own institution."""
+
+    content_object = models.ForeignKey(Institution, models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = _("institution permission")
+        verbose_name_plural = _("institution permissions")

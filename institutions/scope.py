@@ -1,0 +1,160 @@
+"""What a user may see and do: the single place that turns an account's grants into querysets and checks.
+
+Accounts hold django-guardian permissions on hierarchy nodes only (their own office or institution). A
+permission held on an office applies to that office and everything beneath it. The grants are read once per
+request (two small queries) and cached on the user object, so every list, detail and check after that costs
+nothing extra.
+"""
+
+from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
+
+from django.db.models import Q
+
+from institutions.models import (
+    Institution,
+    InstitutionUserObjectPermission,
+    Office,
+    OfficeUserObjectPermission,
+)
+
+VIEW_OFFICE = "view_office"
+MANAGE_OFFICE = "manage_office"
+MANAGE_ACCOUNTS = "manage_accounts"
+VIEW_INSTITUTION = "view_institution"
+CHANGE_INSTITUTION = "change_institution"
+MANAGE_RECORDS = "manage_records"
+MANAGE_STAFF = "manage_staff"
+
+OFFICE_PERMISSIONS = (VIEW_OFFICE, MANAGE_OFFICE, MANAGE_ACCOUNTS)
+INSTITUTION_PERMISSIONS = (VIEW_INSTITUTION, CHANGE_INSTITUTION, MANAGE_RECORDS, MANAGE_STAFF)
+
+
+@dataclass
+class Scope:
+    """The grants of one account: {office: codenames} and {institution: codenames}."""
+
+    offices_granted: dict[Office, set[str]] = field(default_factory=dict)
+    institutions_granted: dict[Institution, set[str]] = field(default_factory=dict)
+
+    # --- querysets -------------------------------------------------------------------------------------------
+
+    def _office_paths(self, perm: str = VIEW_OFFICE) -> list[str]:
+        return [office.path for office, perms in self.offices_granted.items() if perm in perms]
+
+    def _path_filter(self, lookup: str, perm: str = VIEW_OFFICE) -> Q | None:
+        paths = self._office_paths(perm)
+        if not paths:
+            return None
+        return reduce(or_, (Q(**{f"{lookup}__startswith": path}) for path in paths))
+
+    def offices(self, queryset=None, perm: str = VIEW_OFFICE):
+        """Offices at or beneath the offices where ``perm`` is held."""
+        queryset = Office.objects.all() if queryset is None else queryset
+        condition = self._path_filter("path", perm)
+        return queryset.filter(condition) if condition else queryset.none()
+
+    def institutions(self, queryset=None):
+        queryset = Institution.objects.all() if queryset is None else queryset
+        return self.filter_by_institution(queryset, "")
+
+    def filter_by_institution(self, queryset, prefix: str = "institution__"):
+        """Scope any queryset whose rows belong to an institution (``prefix`` leads to it)."""
+        conditions = []
+        by_path = self._path_filter(f"{prefix}path")
+        if by_path:
+            conditions.append(by_path)
+        own = [inst.pk for inst, perms in self.institutions_granted.items() if VIEW_INSTITUTION in perms]
+        if own:
+            conditions.append(Q(**{f"{prefix}pk__in": own}))
+        if not conditions:
+            return queryset.none()
+        return queryset.filter(reduce(or_, conditions))
+
+    # --- checks ----------------------------------------------------------------------------------------------
+
+    def has_office_perm(self, perm: str, office: Office, *, strictly_beneath: bool = False) -> bool:
+        """``perm`` is held on ``office`` or on an office above it (strictly above when asked)."""
+        for granted, perms in self.offices_granted.items():
+            if perm in perms and office.path.startswith(granted.path):
+                if not (strictly_beneath and office.pk == granted.pk):
+                    return True
+        return False
+
+    def has_institution_perm(self, perm: str, institution: Institution) -> bool:
+        return perm in self.institutions_granted.get(institution, set())
+
+    def can_view_institution(self, institution: Institution) -> bool:
+        return self.has_institution_perm(VIEW_INSTITUTION, institution) or any(
+            VIEW_OFFICE in perms and institution.path.startswith(office.path)
+            for office, perms in self.offices_granted.items()
+        )
+
+    def can_create_under(self, office: Office) -> bool:
+        return self.has_office_perm(MANAGE_OFFICE, office)
+
+    def can_edit_office(self, office: Office) -> bool:
+        return self.has_office_perm(MANAGE_OFFICE, office, strictly_beneath=True)
+
+    def can_edit_institution(self, institution: Institution) -> bool:
+        return self.has_office_perm(MANAGE_OFFICE, institution.office)
+
+    def can_issue_account_for(self, node) -> bool:
+        if isinstance(node, Office):
+            return self.has_office_perm(MANAGE_ACCOUNTS, node, strictly_beneath=True)
+        return self.has_office_perm(MANAGE_ACCOUNTS, node.office) or self.has_institution_perm(MANAGE_STAFF, node)
+
+    def can_manage_account(self, account) -> bool:
+        """Disable, enable or reset the password of ``account``: only downward, never oneself or sideways."""
+        if account.office_id:
+            return self.has_office_perm(MANAGE_ACCOUNTS, account.office, strictly_beneath=True)
+        if account.institution_id:
+            institution = account.institution
+            return self.has_office_perm(MANAGE_ACCOUNTS, institution.office) or (
+                not account.is_master and self.has_institution_perm(MANAGE_STAFF, institution)
+            )
+        return False
+
+    def accounts(self, queryset):
+        """Accounts whose node lies beneath the user's managed nodes (see ``can_manage_account``)."""
+        conditions = []
+        for office, perms in self.offices_granted.items():
+            if MANAGE_ACCOUNTS in perms:
+                conditions.append(Q(office__path__startswith=office.path) & ~Q(office=office))
+                conditions.append(Q(institution__path__startswith=office.path))
+        for institution, perms in self.institutions_granted.items():
+            if MANAGE_STAFF in perms:
+                conditions.append(Q(institution=institution, is_master=False))
+        if not conditions:
+            return queryset.none()
+        return queryset.filter(reduce(or_, conditions))
+
+    def office_perms(self, office: Office) -> set[str]:
+        """Every office permission held on ``office`` itself or above it."""
+        return {perm for perm in OFFICE_PERMISSIONS if self.has_office_perm(perm, office)}
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.offices_granted and not self.institutions_granted
+
+
+def scope_for(user) -> Scope:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Scope()
+    cached = getattr(user, "_scope_cache", None)
+    if cached is not None:
+        return cached
+    scope = Scope()
+    for row in OfficeUserObjectPermission.objects.filter(user=user).select_related("permission", "content_object"):
+        scope.offices_granted.setdefault(row.content_object, set()).add(row.permission.codename)
+    rows = InstitutionUserObjectPermission.objects.filter(user=user).select_related("permission", "content_object")
+    for row in rows:
+        scope.institutions_granted.setdefault(row.content_object, set()).add(row.permission.codename)
+    user._scope_cache = scope
+    return scope
+
+
+def forget_scope(user) -> None:
+    """Drop the cached grants after they change (e.g. in tests or after granting)."""
+    user.__dict__.pop("_scope_cache", None)

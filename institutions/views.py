@@ -1,0 +1,198 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from institutions import actions
+from institutions.forms import InstitutionForm, OfficeForm, SearchForm
+from institutions.models import Institution, Office
+from institutions.scope import scope_for
+
+
+def _office_for(request, public_id) -> Office:
+    return get_object_or_404(scope_for(request.user).offices().select_related("parent"), public_id=public_id)
+
+
+def _institution_for(request, public_id) -> Institution:
+    return get_object_or_404(scope_for(request.user).institutions().select_related("office"), public_id=public_id)
+
+
+def _page(request, queryset):
+    return Paginator(queryset, 50).get_page(request.GET.get("page"))
+
+
+def _search(request):
+    form = SearchForm(request.GET)
+    return form, (form.cleaned_data["q"].strip() if form.is_valid() else "")
+
+
+def _with_subtree_counts(offices):
+    """Annotate each office with the number of institutions at or beneath it, in the same query."""
+    institutions_beneath = (
+        Institution.objects.filter(path__startswith=OuterRef("path"))
+        .order_by()
+        .values("region")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return offices.annotate(
+        institution_count=Coalesce(Subquery(institutions_beneath), 0),
+        child_count=Count("children", distinct=True),
+    ).order_by("path")
+
+
+def _save_or_report(form, save):
+    """Run ``save``; turn a constraint violation raised by the database into a form error."""
+    try:
+        return save()
+    except ValidationError as error:
+        form.add_error(None, error)
+        return None
+
+
+@login_required
+def home(request):
+    user = request.user
+    if user.institution_id:
+        return redirect(user.institution)
+    if user.office_id:
+        return redirect(user.office)
+    return redirect("admin:index") if user.is_staff else render(request, "institutions/no_node.html")
+
+
+@login_required
+def office_list(request):
+    form, q = _search(request)
+    offices = scope_for(request.user).offices().select_related("parent")
+    if q:
+        offices = offices.filter(Q(name__icontains=q) | Q(division_code__startswith=q))
+    page = _page(request, _with_subtree_counts(offices))
+    return render(request, "institutions/office_list.html", {"page": page, "form": form})
+
+
+@login_required
+def office_detail(request, public_id):
+    office = _office_for(request, public_id)
+    scope = scope_for(request.user)
+    children = _with_subtree_counts(office.children.all())
+    institutions = office.institutions.annotate(account_count=Count("accounts")).order_by("name")
+    return render(
+        request,
+        "institutions/office_detail.html",
+        {
+            "office": office,
+            "children": children,
+            "institutions": _page(request, institutions),
+            "accounts": office.accounts.all() if scope.can_issue_account_for(office) else None,
+            "can_create": scope.can_create_under(office),
+            "can_edit": scope.can_edit_office(office),
+            "can_issue": scope.can_issue_account_for(office),
+            "ancestors": office.ancestors().filter(pk__in=scope.offices().values("pk")).exclude(pk=office.pk),
+        },
+    )
+
+
+@login_required
+def office_create(request, public_id):
+    parent = _office_for(request, public_id)
+    if not scope_for(request.user).can_create_under(parent):
+        raise PermissionDenied
+    form = OfficeForm(request.POST or None, parent=parent)
+    if request.method == "POST" and form.is_valid():
+        office = _save_or_report(
+            form,
+            lambda: actions.create_office(parent, acting_user=request.user, request=request, **form.cleaned_data),
+        )
+        if office:
+            messages.success(request, _("Office %(name)s created.") % {"name": office.name})
+            return redirect(office)
+    return render(request, "institutions/office_form.html", {"form": form, "parent": parent})
+
+
+@login_required
+def office_edit(request, public_id):
+    office = _office_for(request, public_id)
+    if not scope_for(request.user).can_edit_office(office):
+        raise PermissionDenied
+    form = OfficeForm(request.POST or None, instance=office, parent=office.parent)
+    if request.method == "POST" and form.is_valid():
+        saved = _save_or_report(
+            form,
+            lambda: actions.update_office(office, acting_user=request.user, request=request, **form.cleaned_data),
+        )
+        if saved:
+            messages.success(request, _("Changes saved."))
+            return redirect(saved)
+    return render(request, "institutions/office_form.html", {"form": form, "parent": office.parent, "office": office})
+
+
+@login_required
+def institution_list(request):
+    form, q = _search(request)
+    institutions = scope_for(request.user).institutions().select_related("office")
+    if q:
+        institutions = institutions.filter(name__icontains=q)
+    return render(request, "institutions/institution_list.html", {"page": _page(request, institutions), "form": form})
+
+
+@login_required
+def institution_detail(request, public_id):
+    institution = _institution_for(request, public_id)
+    scope = scope_for(request.user)
+    can_issue = scope.can_issue_account_for(institution)
+    return render(
+        request,
+        "institutions/institution_detail.html",
+        {
+            "institution": institution,
+            "accounts": institution.accounts.order_by("-is_master", "username") if can_issue else None,
+            "can_edit": scope.can_edit_institution(institution),
+            "can_issue": can_issue,
+        },
+    )
+
+
+@login_required
+def institution_create(request, public_id):
+    office = _office_for(request, public_id)
+    if not scope_for(request.user).can_create_under(office):
+        raise PermissionDenied
+    form = InstitutionForm(request.POST or None, user=request.user, initial={"office": office})
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        target_office = data.pop("office")
+        institution = _save_or_report(
+            form,
+            lambda: actions.create_institution(target_office, acting_user=request.user, request=request, **data),
+        )
+        if institution:
+            messages.success(request, _("Institution %(name)s created.") % {"name": institution.name})
+            return redirect(institution)
+    return render(request, "institutions/institution_form.html", {"form": form, "office": office})
+
+
+@login_required
+def institution_edit(request, public_id):
+    institution = _institution_for(request, public_id)
+    if not scope_for(request.user).can_edit_institution(institution):
+        raise PermissionDenied
+    form = InstitutionForm(request.POST or None, instance=institution, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        saved = _save_or_report(
+            form,
+            lambda: actions.update_institution(
+                institution, acting_user=request.user, request=request, **form.cleaned_data
+            ),
+        )
+        if saved:
+            messages.success(request, _("Changes saved."))
+            return redirect(saved)
+    return render(
+        request,
+        "institutions/institution_form.html",
+        {"form": form, "office": institution.office, "institution": institution},
+    )

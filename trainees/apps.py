@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class TraineesConfig(AppConfig):
+    name = "trainees"
+    verbose_name = _("Trainees and probation records")
