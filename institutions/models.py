@@ -7,11 +7,15 @@ Institutions copy their supervising office's path so that records can be scoped 
 
 import uuid
 
+import pghistory
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
+
+from hbwsrc import identifiers
 
 
 class Region(models.Model):
@@ -129,14 +133,57 @@ class Office(models.Model):
 
 
 class InstitutionQuerySet(models.QuerySet):
+    def profile_complete(self):
+        return self.filter(PROFILE_COMPLETE)
+
     def for_user(self, user):
         from institutions.scope import scope_for
 
         return scope_for(user).institutions(self)
 
 
+@pghistory.track()
 class Institution(models.Model):
-    """A trial institution (试用机构): a hospital, health centre or college where trainees serve probation."""
+    """A trial institution (试用机构): a hospital, health centre or college where trainees serve probation.
+
+    The supervising office creates it (name, office, contact); the institution completes its own profile before
+    it may enter probation records.
+    """
+
+    class Category(models.TextChoices):
+        HOSPITAL = "A", _("A Hospital")
+        COMMUNITY = "B", _("B Community health service centre (station)")
+        HEALTH_CENTRE = "C", _("C Township health centre")
+        CLINIC = "D", _("D Outpatient department, clinic, infirmary, village clinic")
+        EMERGENCY = "E", _("E Emergency centre (station)")
+        BLOOD = "F", _("F Blood collection and supply")
+        MATERNAL_CHILD = "G", _("G Maternal and child health care")
+        SPECIALIST = "H", _("H Specialist disease prevention and treatment")
+        CDC = "J", _("J Centre for disease control and prevention")
+        SUPERVISION = "K", _("K Health supervision")
+        RESEARCH = "M", _("M Medical research institution")
+        EDUCATION = "N", _("N Medical education institution")
+        OTHER = "P", _("P Other")
+
+    class Level(models.TextChoices):
+        FIRST = "1", _("Level 1")
+        SECOND = "2", _("Level 2")
+        THIRD = "3", _("Level 3")
+        UNRATED = "unrated", _("Not rated")
+
+    class Grade(models.TextChoices):
+        A = "A", _("Grade A (甲)")
+        B = "B", _("Grade B (乙)")
+        C = "C", _("Grade C (丙)")
+        UNRATED = "unrated", _("Not graded")
+
+    class Ownership(models.TextChoices):
+        PUBLIC = "public", _("Public")
+        PRIVATE = "private", _("Non-public")
+
+    class ProfitStatus(models.TextChoices):
+        NON_PROFIT = "non_profit", _("Non-profit")
+        FOR_PROFIT = "for_profit", _("For-profit")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     region = models.ForeignKey(Region, models.PROTECT, related_name="institutions", verbose_name=_("exam region"))
@@ -149,6 +196,35 @@ class Institution(models.Model):
     path = models.CharField(max_length=255, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # The profile, completed by the institution itself.
+    uscc = models.CharField(
+        _("unified social credit code"), max_length=18, blank=True, validators=[identifiers.validate_uscc]
+    )
+    licence_number = models.CharField(
+        _("practising licence registration number"),
+        max_length=40,
+        blank=True,
+        help_text=_("医疗机构执业许可证登记号, usually 22 characters."),
+    )
+    licence_valid_until = models.DateField(_("licence valid until"), null=True, blank=True)
+    category = models.CharField(_("institution category"), max_length=1, choices=Category.choices, blank=True)
+    category_code = models.CharField(
+        _("category code"), max_length=4, blank=True, help_text=_("WS 218-2002 code, e.g. A100 general hospital.")
+    )
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices, blank=True)
+    grade = models.CharField(_("grade"), max_length=10, choices=Grade.choices, blank=True)
+    ownership = models.CharField(_("ownership"), max_length=10, choices=Ownership.choices, blank=True)
+    profit_status = models.CharField(_("profit status"), max_length=12, choices=ProfitStatus.choices, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    head_name = models.CharField(_("head or legal representative"), max_length=50, blank=True)
+    departments = ArrayField(
+        models.CharField(max_length=50),
+        verbose_name=_("registered departments"),
+        default=list,
+        blank=True,
+        help_text=_("The 诊疗科目 on the practising licence."),
+    )
+
     objects = InstitutionQuerySet.as_manager()
 
     class Meta:
@@ -160,6 +236,12 @@ class Institution(models.Model):
             ("manage_staff", _("Issue and manage staff accounts")),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["uscc"],
+                condition=~Q(uscc=""),
+                name="institution_unique_uscc",
+                violation_error_message=_("Another institution already has this unified social credit code."),
+            ),
             models.UniqueConstraint(
                 fields=["region", "name"],
                 name="institution_unique_name_in_region",
@@ -178,6 +260,36 @@ class Institution(models.Model):
 
     def get_absolute_url(self):
         return reverse("institutions:institution_detail", args=[self.public_id])
+
+    @property
+    def profile_complete(self) -> bool:
+        return all(getattr(self, name) for name in PROFILE_REQUIRED_FIELDS)
+
+    @property
+    def missing_profile_fields(self) -> list[str]:
+        return [self._meta.get_field(name).verbose_name for name in PROFILE_REQUIRED_FIELDS if not getattr(self, name)]
+
+
+PROFILE_REQUIRED_FIELDS = (
+    "uscc",
+    "licence_number",
+    "licence_valid_until",
+    "category",
+    "level",
+    "grade",
+    "ownership",
+    "profit_status",
+    "address",
+    "head_name",
+    "contact_person",
+    "contact_phone",
+    "departments",
+)
+# The same rule in SQL, for counting complete profiles over a whole subtree.
+PROFILE_COMPLETE = Q(licence_valid_until__isnull=False, departments__len__gt=0)
+for _name in PROFILE_REQUIRED_FIELDS:
+    if _name not in ("licence_valid_until", "departments"):
+        PROFILE_COMPLETE &= ~Q(**{_name: ""})
 
 
 class OfficeUserObjectPermission(UserObjectPermissionBase):

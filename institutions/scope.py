@@ -130,6 +130,13 @@ class Scope:
             return queryset.none()
         return queryset.filter(reduce(or_, conditions))
 
+    def can_configure_region(self, region) -> bool:
+        """Exam years and other region-wide settings belong to the region office itself."""
+        return any(
+            office.parent_id is None and office.region_id == region.pk and MANAGE_OFFICE in perms
+            for office, perms in self.offices_granted.items()
+        )
+
     def office_perms(self, office: Office) -> set[str]:
         """Every office permission held on ``office`` itself or above it."""
         return {perm for perm in OFFICE_PERMISSIONS if self.has_office_perm(perm, office)}

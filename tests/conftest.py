@@ -5,12 +5,17 @@ import pytest
 # Playwright's sync API runs an event loop in the test thread; Django must still allow ORM calls there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-from tests.world import World  # noqa: E402
+from tests.world import RecordsWorld, World  # noqa: E402
 
 
 @pytest.fixture
 def world(db) -> World:
     return World.build()
+
+
+@pytest.fixture
+def rworld(world) -> RecordsWorld:
+    return RecordsWorld.build(world)
 
 
 @pytest.fixture(autouse=True)

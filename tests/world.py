@@ -5,14 +5,17 @@ Hubei (湖北考区) with two prefectures (武汉市, 宜昌市), two counties u
 institution. Every node has one account named after it.
 """
 
+import datetime
 from dataclasses import dataclass
 
 from django.test import Client
 from guardian.shortcuts import assign_perm
 
 from accounts.models import User
+from hbwsrc import identifiers
 from institutions.models import Institution, Office, Region
 from institutions.scope import INSTITUTION_PERMISSIONS, MANAGE_RECORDS, OFFICE_PERMISSIONS, VIEW_INSTITUTION
+from trainees.models import ExamCategory, ExamYear
 
 PASSWORD = "Correct-Horse-2026"
 
@@ -114,3 +117,112 @@ class World:
         if user is not None:
             client.force_login(user)
         return client
+
+
+def make_uscc(serial: int, division: str = "420106") -> str:
+    """A valid unified social credit code for a public institution (12...)."""
+    organisation = f"{serial:08d}"
+    first17 = "12" + division + organisation + identifiers.organisation_code_check_character(organisation)
+    return first17 + identifiers.uscc_check_character(first17)
+
+
+def make_resident_id(birth: datetime.date, serial: int = 1, *, sex: str = "M", region: str = "420106") -> str:
+    sequence = serial * 2 + (1 if sex == "M" else 0)
+    first17 = f"{region}{birth:%Y%m%d}{sequence % 1000:03d}"
+    return first17 + identifiers.resident_id_check_character(first17)
+
+
+def complete_profile(institution: Institution, serial: int) -> Institution:
+    institution.uscc = make_uscc(serial)
+    institution.licence_number = f"PDY{serial:05d}842010617A1001"[:22]
+    institution.licence_valid_until = datetime.date(2030, 12, 31)
+    institution.category = "A"
+    institution.category_code = "A100"
+    institution.level = "3"
+    institution.grade = "A"
+    institution.ownership = "public"
+    institution.profit_status = "non_profit"
+    institution.address = "武汉市武昌区解放路1号"
+    institution.head_name = "王院长"
+    institution.contact_person = "李主任"
+    institution.contact_phone = "027-88888888"
+    institution.departments = ["内科", "外科", "儿科", "口腔科", "中医科"]
+    institution.save()
+    return institution
+
+
+def current_exam_year(region: Region) -> ExamYear:
+    """The region's current exam year, open for entries around today whatever day the tests run."""
+    today = datetime.date.today()
+    year = max(2027, today.year + 1)
+    return ExamYear.objects.create(
+        region=region,
+        year=year,
+        cutoff=datetime.date(year, 8, 31),
+        entry_opens=today - datetime.timedelta(days=300),
+        entry_closes=today + datetime.timedelta(days=300),
+        filing_opens=today - datetime.timedelta(days=30),
+        filing_closes=today + datetime.timedelta(days=30),
+        is_current=True,
+    )
+
+
+@dataclass
+class RecordsWorld:
+    """The World with complete profiles, a current exam year per region and the exam categories."""
+
+    world: World
+    year: ExamYear
+    hunan_year: ExamYear
+    clinical: ExamCategory
+    dental: ExamCategory
+
+    @classmethod
+    def build(cls, world: World) -> "RecordsWorld":
+        for serial, institution in enumerate(
+            [
+                world.wuchang_hospital,
+                world.hongshan_centre,
+                world.yichang_hospital,
+                world.provincial_hospital,
+                world.hunan_hospital,
+            ],
+            start=1,
+        ):
+            complete_profile(institution, serial)
+        return cls(
+            world=world,
+            year=current_exam_year(world.hubei),
+            hunan_year=current_exam_year(world.hunan),
+            clinical=ExamCategory.objects.get(code="110"),
+            dental=ExamCategory.objects.get(code="120"),
+        )
+
+    def record_data(self, **overrides) -> dict:
+        """POST data for a valid passed one-year probation of a man born on 1 March 1998."""
+        birth = datetime.date(1998, 3, 1)
+        data = {
+            "id_type": "resident",
+            "id_number": make_resident_id(birth),
+            "name": "张三",
+            "sex": "M",
+            "birth_date": birth.isoformat(),
+            "education": "bachelor",
+            "school": "武汉大学",
+            "major": "临床医学",
+            "graduation_date": "2024-06-30",
+            "exam_year": self.year.pk,
+            "category": self.clinical.pk,
+            "departments": "内科、外科、儿科",
+            "content": "病史采集、体格检查",
+            "supervisor_name": "李医生",
+            "supervisor_licence": "110420100001234",
+            "start_date": "2024-07-01",
+            "end_date": "2025-06-30",
+            "result": "passed",
+            "assessed_on": "2025-07-05",
+            "assessor": "王主任",
+            "remarks": "",
+        }
+        data.update(overrides)
+        return data

@@ -1,0 +1,385 @@
+"""Exam years, exam categories, trainees (persons) and their probation records.
+
+The anti-挂靠 rule lives in PostgreSQL: two active records of one person at different institutions cannot cover the
+same day (an exclusion constraint over person, institution and the period), so two institutions saving at the same
+moment cannot both succeed. Eligibility is computed by a database view (``Eligibility``), never typed.
+"""
+
+import datetime
+import uuid
+
+import pghistory
+import pgtrigger
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateRangeField, RangeBoundary, RangeOperators
+from django.db import models
+from django.db.models import F, Func, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from hbwsrc import identifiers
+
+
+class ExamYearQuerySet(models.QuerySet):
+    def current_for(self, region):
+        return self.filter(region=region, is_current=True).first()
+
+
+class ExamYear(models.Model):
+    """One year's exam (考试年度) in one region, with its dates. Only one year is current per region."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    region = models.ForeignKey(
+        "institutions.Region", models.PROTECT, related_name="exam_years", verbose_name=_("exam region")
+    )
+    year = models.PositiveSmallIntegerField(_("exam year"))
+    cutoff = models.DateField(
+        _("probation cut-off"), help_text=_("Probation must be complete by this date (normally 31 August).")
+    )
+    entry_opens = models.DateField(_("record entry opens"))
+    entry_closes = models.DateField(_("record entry closes"))
+    filing_opens = models.DateField(_("roster filing opens"))
+    filing_closes = models.DateField(_("roster filing closes"))
+    is_current = models.BooleanField(_("current year"), default=False)
+
+    objects = ExamYearQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("exam year")
+        verbose_name_plural = _("exam years")
+        ordering = ["region", "-year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "year"],
+                name="examyear_unique_year",
+                violation_error_message=_("This exam year already exists."),
+            ),
+            models.UniqueConstraint(
+                fields=["region"],
+                condition=Q(is_current=True),
+                name="examyear_one_current",
+                violation_error_message=_("Another exam year is already the current one."),
+            ),
+            models.CheckConstraint(
+                condition=Q(entry_opens__lte=F("entry_closes")),
+                name="examyear_entry_period_ordered",
+                violation_error_message=_("Record entry must open before it closes."),
+            ),
+            models.CheckConstraint(
+                condition=Q(filing_opens__lte=F("filing_closes")),
+                name="examyear_filing_window_ordered",
+                violation_error_message=_("The filing window must open before it closes."),
+            ),
+        ]
+
+    def __str__(self):
+        return _("%(year)s exam") % {"year": self.year}
+
+    @staticmethod
+    def default_cutoff(year: int) -> datetime.date:
+        return datetime.date(year, 8, 31)
+
+    def accepts_entries(self, today: datetime.date | None = None) -> bool:
+        """Records of this year may be created or changed: the current year, inside its entry period."""
+        today = today or timezone.localdate()
+        return self.is_current and self.entry_opens <= today <= self.entry_closes
+
+
+class ExamCategory(models.Model):
+    """A 报考类别: data (loaded by a migration, correctable by the region office), not an enum."""
+
+    class Level(models.TextChoices):
+        PHYSICIAN = "physician", _("Practising physician")
+        ASSISTANT = "assistant", _("Assistant practising physician")
+
+    class Class(models.TextChoices):
+        CLINICAL = "clinical", _("Clinical")
+        DENTAL = "dental", _("Dental")
+        PUBLIC_HEALTH = "public_health", _("Public health")
+        TCM = "tcm", _("Traditional Chinese medicine")
+
+    code = models.CharField(_("code"), max_length=10, unique=True)
+    name = models.CharField(_("name"), max_length=50)
+    level = models.CharField(_("level"), max_length=20, choices=Level.choices)
+    category_class = models.CharField(_("class"), max_length=20, choices=Class.choices)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("exam category")
+        verbose_name_plural = _("exam categories")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+
+class IdType(models.TextChoices):
+    RESIDENT = identifiers.RESIDENT, _("Resident identity card")
+    TEMPORARY = identifiers.TEMPORARY, _("Temporary resident identity card")
+    MILITARY = identifiers.MILITARY, _("Military or police officer's card")
+    HK_MACAO_TAIWAN = identifiers.HK_MACAO_TAIWAN, _("Mainland travel permit (Taiwan, Hong Kong, Macao)")
+    PASSPORT = identifiers.PASSPORT, _("Passport")
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+
+
+class Education(models.TextChoices):
+    DOCTORATE = "doctorate", _("Doctorate")
+    MASTER = "master", _("Master's degree")
+    BACHELOR = "bachelor", _("Bachelor's degree")
+    JUNIOR_COLLEGE = "junior_college", _("Junior college (大专)")
+    SECONDARY = "secondary", _("Secondary vocational (中专)")
+    APPRENTICESHIP = "apprenticeship", _("Apprenticeship or proven expertise")
+
+
+def mask_id_number(value: str) -> str:
+    """420106********1234: enough to tell rows apart, not enough to identify a person."""
+    if len(value) <= 8:
+        return value[:2] + "*" * max(len(value) - 2, 0)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+class PersonQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Persons with at least one record the user may see."""
+        return self.filter(pk__in=ProbationRecord.objects.for_user(user).values("person"))
+
+
+@pghistory.track()
+class Person(models.Model):
+    """A trainee, identified by ID document type and number across the whole platform."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    id_type = models.CharField(_("ID document type"), max_length=20, choices=IdType.choices, default=IdType.RESIDENT)
+    id_number = models.CharField(_("ID number"), max_length=30)
+    name = models.CharField(_("name"), max_length=50)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    birth_date = models.DateField(_("birth date"))
+    education = models.CharField(_("education"), max_length=20, choices=Education.choices)
+    school = models.CharField(_("school"), max_length=100)
+    major = models.CharField(_("major"), max_length=100)
+    graduation_date = models.DateField(_("graduation date"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("trainee")
+        verbose_name_plural = _("trainees")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["id_type", "id_number"], name="person_unique_id"),
+        ]
+        triggers = [pgtrigger.Protect(name="person_never_deleted", operation=pgtrigger.Delete)]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number)
+
+
+class DateRange(Func):
+    function = "daterange"
+    output_field = DateRangeField()
+
+
+class ProbationRecordQuerySet(models.QuerySet):
+    def for_user(self, user):
+        from institutions.scope import scope_for
+
+        return scope_for(user).filter_by_institution(self)
+
+    def active(self):
+        return self.filter(withdrawn_at__isnull=True)
+
+
+@pghistory.track()
+class ProbationRecord(models.Model):
+    """One person's probation at one institution for one exam year: the 试用期考核证明."""
+
+    class Result(models.TextChoices):
+        IN_PROGRESS = "in_progress", _("Under assessment")
+        PASSED = "passed", _("Passed")
+        FAILED = "failed", _("Failed")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    person = models.ForeignKey(Person, models.PROTECT, related_name="records", verbose_name=_("trainee"))
+    institution = models.ForeignKey(
+        "institutions.Institution", models.PROTECT, related_name="records", verbose_name=_("trial institution")
+    )
+    exam_year = models.ForeignKey(ExamYear, models.PROTECT, related_name="records", verbose_name=_("exam year"))
+    category = models.ForeignKey(ExamCategory, models.PROTECT, related_name="records", verbose_name=_("exam category"))
+    is_fresh_graduate = models.BooleanField(
+        _("fresh graduate"), default=False, help_text=_("Registers with a partial record and a commitment letter.")
+    )
+    departments = models.CharField(_("rotation departments"), max_length=500)
+    content = models.TextField(_("work and training content"), max_length=4000, blank=True)
+    supervisor_name = models.CharField(_("supervising physician"), max_length=50)
+    supervisor_licence = models.CharField(_("supervisor's practising certificate number"), max_length=30)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"), null=True, blank=True, help_text=_("Leave empty while it runs."))
+    result = models.CharField(_("assessment result"), max_length=20, choices=Result.choices, default=Result.IN_PROGRESS)
+    assessed_on = models.DateField(_("assessment date"), null=True, blank=True)
+    assessor = models.CharField(_("assessor"), max_length=50, blank=True)
+    remarks = models.CharField(_("remarks"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+    created_by = models.ForeignKey(
+        "accounts.User", models.PROTECT, null=True, related_name="+", verbose_name=_("entered by")
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        "accounts.User", models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("withdrawn by")
+    )
+    withdrawal_reason = models.CharField(_("withdrawal reason"), max_length=500, blank=True)
+
+    objects = ProbationRecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("probation record")
+        verbose_name_plural = _("probation records")
+        ordering = ["-created_at"]
+        constraints = [
+            # 挂靠: one person cannot be in probation at two institutions on the same day, in any region.
+            ExclusionConstraint(
+                name="record_no_overlap_across_institutions",
+                expressions=[
+                    ("person", RangeOperators.EQUAL),
+                    ("institution", RangeOperators.NOT_EQUAL),
+                    (
+                        DateRange("start_date", "end_date", RangeBoundary(inclusive_lower=True, inclusive_upper=True)),
+                        RangeOperators.OVERLAPS,
+                    ),
+                ],
+                condition=Q(withdrawn_at__isnull=True),
+                violation_error_message=_("This person is already in probation at another institution in that period."),
+            ),
+            # At one institution, one active certificate per exam year; a re-taker's next-year certificate may
+            # cover the same time again, so this is per year, not per period.
+            models.UniqueConstraint(
+                fields=["person", "institution", "exam_year"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="record_one_per_institution_and_year",
+                violation_error_message=_("This person already has a record at this institution for this exam year."),
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gt=F("start_date")),
+                name="record_end_after_start",
+                violation_error_message=_("The end date must be after the start date."),
+            ),
+            models.CheckConstraint(
+                condition=Q(result="in_progress") | Q(end_date__isnull=False, assessed_on__isnull=False),
+                name="record_assessed_has_end_and_date",
+                violation_error_message=_("An assessed record needs an end date and an assessment date."),
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True) | ~Q(withdrawal_reason=""),
+                name="record_withdrawal_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["institution", "exam_year"], name="record_institution_year_idx"),
+            models.Index(fields=["person", "exam_year", "category"], name="record_person_year_cat_idx"),
+        ]
+        triggers = [pgtrigger.Protect(name="record_never_deleted", operation=pgtrigger.Delete)]
+
+    def __str__(self):
+        return f"{self.person} · {self.institution} · {self.exam_year}"
+
+    def get_absolute_url(self):
+        return reverse("trainees:detail", args=[self.public_id])
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+
+class OverlapAttempt(models.Model):
+    """A refused attempt to record a probation overlapping another institution's: offices review these."""
+
+    at = models.DateTimeField(_("time"), auto_now_add=True)
+    person = models.ForeignKey(Person, models.PROTECT, null=True, related_name="+", verbose_name=_("trainee"))
+    id_type = models.CharField(_("ID document type"), max_length=20, choices=IdType.choices)
+    id_number = models.CharField(_("ID number"), max_length=30)
+    attempted_by = models.ForeignKey("accounts.User", models.PROTECT, related_name="+", verbose_name=_("attempted by"))
+    institution = models.ForeignKey(
+        "institutions.Institution", models.PROTECT, related_name="+", verbose_name=_("attempting institution")
+    )
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"), null=True)
+    conflicting_record = models.ForeignKey(
+        ProbationRecord, models.PROTECT, related_name="+", verbose_name=_("conflicting record")
+    )
+
+    class Meta:
+        verbose_name = _("overlap attempt")
+        verbose_name_plural = _("overlap attempts")
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.masked_id_number} {self.institution}"
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number)
+
+
+class Eligibility(models.Model):
+    """Computed eligibility per person, exam year and category (a database view; see migration 0002).
+
+    The person's passed periods in the category, capped at the cut-off, are added up (within one exam year they
+    cannot overlap: different institutions are excluded by constraint, the same institution has one record per
+    year). Eligible when the sum reaches a full year counted from the first start: start + 1 year - 1 day, where a
+    year starting on 29 February ends on 28 February.
+    """
+
+    class Status(models.TextChoices):
+        ELIGIBLE = "eligible", _("Eligible")
+        IN_PROGRESS = "in_progress", _("Under assessment")
+        INSUFFICIENT = "insufficient", _("Less than one year")
+        FAILED = "failed", _("Failed")
+        NONE = "none", _("No passed probation")
+
+    pk = models.CompositePrimaryKey("person", "exam_year", "category")
+    person = models.ForeignKey(Person, models.DO_NOTHING, related_name="+")
+    exam_year = models.ForeignKey(ExamYear, models.DO_NOTHING, related_name="+")
+    category = models.ForeignKey(ExamCategory, models.DO_NOTHING, related_name="+")
+    covered_days = models.IntegerField()
+    required_days = models.IntegerField(null=True)
+    first_start = models.DateField(null=True)
+    last_end = models.DateField(null=True)
+    gap_days = models.IntegerField()
+    in_progress_count = models.IntegerField()
+    status = models.CharField(max_length=20, choices=Status.choices)
+
+    class Meta:
+        managed = False
+        db_table = "trainees_eligibility"
+
+    def __str__(self):
+        return f"{self.person_id}/{self.exam_year_id}/{self.category_id}: {self.status}"
+
+    @property
+    def shortfall_days(self) -> int:
+        return max((self.required_days or 365) - self.covered_days, 0)
+
+    def reason(self) -> str:
+        if self.status == self.Status.ELIGIBLE:
+            text = _("%(days)s days of passed probation by the cut-off.") % {"days": self.covered_days}
+        elif self.status == self.Status.IN_PROGRESS:
+            text = _("Under assessment; %(days)s days passed so far.") % {"days": self.covered_days}
+        elif self.status == self.Status.INSUFFICIENT:
+            text = _("Probation adds up to less than one year, %(days)s days short.") % {"days": self.shortfall_days}
+        elif self.status == self.Status.FAILED:
+            text = _("The assessment was failed.")
+        else:
+            text = _("No passed probation in this category.")
+        if self.gap_days:
+            text += " " + _("Periods are not continuous (%(days)s days of gaps).") % {"days": self.gap_days}
+        return text

@@ -1,0 +1,307 @@
+"""The record form: the single validation path for probation records, used by the web form and the importer."""
+
+import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from hbwsrc import identifiers
+from trainees.models import Eligibility, ExamCategory, ExamYear, IdType, Person, ProbationRecord
+
+PERSON_FIELDS = (
+    "id_type",
+    "id_number",
+    "name",
+    "sex",
+    "birth_date",
+    "education",
+    "school",
+    "major",
+    "graduation_date",
+)
+RECORD_FIELDS = (
+    "exam_year",
+    "category",
+    "is_fresh_graduate",
+    "departments",
+    "content",
+    "supervisor_name",
+    "supervisor_licence",
+    "start_date",
+    "end_date",
+    "result",
+    "assessed_on",
+    "assessor",
+    "remarks",
+)
+MINIMUM_AGE = 16
+
+
+def sixteenth_birthday(birth_date: datetime.date) -> datetime.date:
+    try:
+        return birth_date.replace(year=birth_date.year + MINIMUM_AGE)
+    except ValueError:  # born on 29 February
+        return datetime.date(birth_date.year + MINIMUM_AGE, 3, 1)
+
+
+def _clean_text(value: str) -> str:
+    """Collapse surrounding whitespace and refuse control characters (NUL and friends) in free text."""
+    value = value.strip()
+    if any(ord(c) < 32 and c not in "\n\r\t" for c in value):
+        raise forms.ValidationError(_("The text contains control characters."), code="control")
+    return value
+
+
+class PersonForm(forms.ModelForm):
+    class Meta:
+        model = Person
+        fields = PERSON_FIELDS
+        widgets = {
+            "birth_date": forms.DateInput(attrs={"type": "date"}),
+            "graduation_date": forms.DateInput(attrs={"type": "date"}),
+        }
+
+
+class RecordForm(forms.ModelForm):
+    """A probation record with its person. The institution comes from the account, never from the form."""
+
+    id_type = forms.ChoiceField(label=_("ID document type"), choices=IdType.choices, initial=IdType.RESIDENT)
+    id_number = forms.CharField(label=_("ID number"), max_length=40)
+    name = forms.CharField(label=_("name"), max_length=50)
+    sex = Person._meta.get_field("sex").formfield()
+    birth_date = forms.DateField(label=_("birth date"), widget=forms.DateInput(attrs={"type": "date"}))
+    education = Person._meta.get_field("education").formfield()
+    school = forms.CharField(label=_("school"), max_length=100)
+    major = forms.CharField(label=_("major"), max_length=100)
+    graduation_date = forms.DateField(
+        label=_("graduation date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    class Meta:
+        model = ProbationRecord
+        fields = RECORD_FIELDS
+        widgets = {
+            "start_date": forms.DateInput(attrs={"type": "date"}),
+            "end_date": forms.DateInput(attrs={"type": "date"}),
+            "assessed_on": forms.DateInput(attrs={"type": "date"}),
+            "content": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, institution, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.institution = institution
+        self.instance.institution = institution
+        self.person = None  # the existing person matched by ID, if any
+        self.overlap = None  # the other institution's record this one would overlap, if any
+        self.fields["exam_year"].queryset = ExamYear.objects.filter(region_id=institution.region_id, is_current=True)
+        self.fields["category"].queryset = ExamCategory.objects.filter(is_active=True)
+        if self.instance.pk:
+            person = self.instance.person
+            for name in PERSON_FIELDS:
+                self.initial.setdefault(name, getattr(person, name))
+            # A wrong ID is corrected by withdrawing the record and entering it again, never by editing it.
+            self.fields["id_type"].disabled = True
+            self.fields["id_number"].disabled = True
+            self.fields["exam_year"].disabled = True
+
+    # --- fields ----------------------------------------------------------------------------------------------
+
+    def clean_id_number(self):
+        value = identifiers.normalize_identifier(self.cleaned_data["id_number"])
+        id_type = self.cleaned_data.get("id_type")
+        if id_type:
+            identifiers.validate_id_number(id_type, value)
+        return value
+
+    def clean_name(self):
+        return _clean_text(self.cleaned_data["name"])
+
+    def clean_birth_date(self):
+        value = self.cleaned_data["birth_date"]
+        if value > timezone.localdate():
+            raise forms.ValidationError(_("The birth date is in the future."), code="future")
+        return value
+
+    def clean_supervisor_licence(self):
+        value = identifiers.normalize_identifier(self.cleaned_data["supervisor_licence"])
+        if not 6 <= len(value) <= 30:
+            raise forms.ValidationError(
+                _("A practising certificate number has 6 to 30 characters."), code="supervisor_licence"
+            )
+        return value
+
+    def clean_exam_year(self):
+        exam_year = self.cleaned_data["exam_year"]
+        if not exam_year.accepts_entries():
+            raise forms.ValidationError(
+                _("Records for the %(year)s exam can be entered from %(opens)s to %(closes)s."),
+                code="entry_closed",
+                params={"year": exam_year.year, "opens": exam_year.entry_opens, "closes": exam_year.entry_closes},
+            )
+        return exam_year
+
+    def _clean_fields(self):
+        super()._clean_fields()
+        for name in ("school", "major", "departments", "content", "supervisor_name", "assessor", "remarks"):
+            if name in self.cleaned_data and isinstance(self.cleaned_data[name], str):
+                try:
+                    self.cleaned_data[name] = _clean_text(self.cleaned_data[name])
+                except forms.ValidationError as error:
+                    self.add_error(name, error)
+
+    # --- the whole record ------------------------------------------------------------------------------------
+
+    def clean(self):
+        cleaned = super().clean()
+        self._check_person(cleaned)
+        self._check_period(cleaned)
+        self._check_result(cleaned)
+        if not self.errors:
+            self._check_overlap(cleaned)
+        return cleaned
+
+    def _check_person(self, cleaned):
+        id_type, number = cleaned.get("id_type"), cleaned.get("id_number")
+        if not (id_type and number):
+            return
+        if id_type in identifiers.RESIDENT_ID_TYPES:
+            if cleaned.get("sex") and cleaned["sex"] != identifiers.resident_id_sex(number):
+                self.add_error("sex", _("The sex does not agree with the ID number."))
+            if cleaned.get("birth_date") and cleaned["birth_date"] != identifiers.resident_id_birth_date(number):
+                self.add_error("birth_date", _("The birth date does not agree with the ID number."))
+        self.person = Person.objects.filter(id_type=id_type, id_number=number).first()
+        if self.person and cleaned.get("name") and cleaned["name"] != self.person.name:
+            self.add_error(
+                "name",
+                _("This ID number is registered under another name. Check the ID number and the name."),
+            )
+
+    def _check_period(self, cleaned):
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        birth, exam_year = cleaned.get("birth_date"), cleaned.get("exam_year")
+        if start and end and end <= start:
+            self.add_error("end_date", _("The end date must be after the start date."))
+        if start and birth and start < sixteenth_birthday(birth):
+            self.add_error("start_date", _("Probation cannot start before the trainee's 16th birthday."))
+        if exam_year and end and end > exam_year.cutoff:
+            self.add_error(
+                "end_date",
+                _("Probation for the %(year)s exam must end by the cut-off date %(cutoff)s.")
+                % {"year": exam_year.year, "cutoff": exam_year.cutoff},
+            )
+        if exam_year and start and start > exam_year.cutoff:
+            self.add_error("start_date", _("The start date is after this exam year's cut-off."))
+
+    def _check_result(self, cleaned):
+        result, assessed_on = cleaned.get("result"), cleaned.get("assessed_on")
+        if result and result != ProbationRecord.Result.IN_PROGRESS:
+            if not cleaned.get("end_date"):
+                self.add_error("end_date", _("An assessed probation needs its end date."))
+            if not assessed_on:
+                self.add_error("assessed_on", _("Enter the assessment date."))
+        if assessed_on:
+            if assessed_on > timezone.localdate():
+                self.add_error("assessed_on", _("The assessment date is in the future."))
+            if cleaned.get("start_date") and assessed_on < cleaned["start_date"]:
+                self.add_error("assessed_on", _("The assessment date is before the start date."))
+
+    def _check_overlap(self, cleaned):
+        from trainees.actions import find_overlap, overlap_message, same_institution_duplicate
+
+        if self.person is None or not cleaned.get("start_date"):
+            return
+        self.overlap = find_overlap(
+            self.person, self.institution, cleaned["start_date"], cleaned.get("end_date"), exclude=self.instance
+        )
+        if self.overlap is not None:
+            self.add_error(None, forms.ValidationError(overlap_message(self.overlap), code="overlap"))
+        elif exam_year := cleaned.get("exam_year"):
+            if same_institution_duplicate(self.person, self.institution, exam_year, exclude=self.instance):
+                self.add_error(
+                    None,
+                    _("This person already has a record at this institution for this exam year; edit that record."),
+                )
+
+    def person_fields(self):
+        return [self[name] for name in PERSON_FIELDS]
+
+    def record_fields(self):
+        return [self[name] for name in RECORD_FIELDS]
+
+    def person_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in PERSON_FIELDS if name in self.cleaned_data}
+
+    def record_data(self) -> dict:
+        return {name: self.cleaned_data[name] for name in RECORD_FIELDS if name in self.cleaned_data}
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for withdrawal"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean_reason(self):
+        return _clean_text(self.cleaned_data["reason"])
+
+
+class RecordFilterForm(forms.Form):
+    q = forms.CharField(label=_("Name or ID number"), required=False, max_length=50)
+    exam_year = forms.ModelChoiceField(label=_("exam year"), queryset=ExamYear.objects.none(), required=False)
+    category = forms.ModelChoiceField(label=_("exam category"), queryset=ExamCategory.objects.all(), required=False)
+    result = forms.ChoiceField(
+        label=_("assessment result"), choices=[("", "---------"), *ProbationRecord.Result.choices], required=False
+    )
+    eligibility = forms.ChoiceField(
+        label=_("eligibility"), choices=[("", "---------"), *Eligibility.Status.choices], required=False
+    )
+    withdrawn = forms.BooleanField(label=_("Include withdrawn"), required=False)
+    office = forms.ModelChoiceField(label=_("sub-office"), queryset=None, required=False)
+    institution = forms.ModelChoiceField(label=_("trial institution"), queryset=None, required=False)
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("-created_at", _("Newest first")),
+            ("person__name", _("Name")),
+            ("start_date", _("Start date")),
+            ("-start_date", _("Start date, latest first")),
+        ],
+    )
+
+
+class ExamYearForm(forms.ModelForm):
+    class Meta:
+        model = ExamYear
+        fields = ["year", "cutoff", "entry_opens", "entry_closes", "filing_opens", "filing_closes", "is_current"]
+        widgets = {
+            name: forms.DateInput(attrs={"type": "date"})
+            for name in ("cutoff", "entry_opens", "entry_closes", "filing_opens", "filing_closes")
+        }
+
+    def __init__(self, *args, region, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.region = region
+        self.fields["cutoff"].required = False
+        self.fields["cutoff"].help_text = _("Leave empty for 31 August of the exam year.")
+
+    def clean_year(self):
+        year = self.cleaned_data["year"]
+        if not 2000 <= year <= 2100:
+            raise forms.ValidationError(_("Enter a year between 2000 and 2100."))
+        return year
+
+    def clean(self):
+        cleaned = super().clean()
+        year = cleaned.get("year")
+        if year and not cleaned.get("cutoff"):
+            cleaned["cutoff"] = ExamYear.default_cutoff(year)
+            self.instance.cutoff = cleaned["cutoff"]
+        return cleaned
+
+    def validate_unique(self):
+        # "Only one current year" is enforced by the action (which moves the flag); skip that one constraint here.
+        exclude = self._get_validation_exclusions()
+        exclude.add("is_current")
+        try:
+            self.instance.validate_constraints(exclude=exclude)
+        except forms.ValidationError as error:
+            self._update_errors(error)

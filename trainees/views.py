@@ -1,0 +1,262 @@
+from django.apps import apps
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Q, Subquery
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+from pghistory.models import MiddlewareEvents
+
+from accounts.models import User
+from hbwsrc.identifiers import normalize_identifier
+from institutions.scope import MANAGE_RECORDS, scope_for
+from trainees import actions
+from trainees.forms import ExamYearForm, RecordFilterForm, RecordForm, WithdrawForm
+from trainees.models import Eligibility, ExamYear, OverlapAttempt, ProbationRecord
+
+
+def _record_for(request, public_id) -> ProbationRecord:
+    records = ProbationRecord.objects.for_user(request.user).select_related(
+        "person", "category", "exam_year", "institution__office", "created_by", "withdrawn_by"
+    )
+    return get_object_or_404(records, public_id=public_id)
+
+
+def _entering_institution(request):
+    """The institution whose records this account enters; offices enter none (谁试用、谁采集)."""
+    institution = request.user.institution
+    if institution is None or not scope_for(request.user).has_institution_perm(MANAGE_RECORDS, institution):
+        raise PermissionDenied
+    return institution
+
+
+def _can_change(user, record) -> bool:
+    return (
+        not record.is_withdrawn
+        and user.institution_id == record.institution_id
+        and scope_for(user).has_institution_perm(MANAGE_RECORDS, record.institution)
+        and record.exam_year.accepts_entries()
+    )
+
+
+def with_eligibility(records):
+    """Annotate each record with its person's computed eligibility for the record's year and category."""
+    eligibility = Eligibility.objects.filter(
+        person=OuterRef("person"), exam_year=OuterRef("exam_year"), category=OuterRef("category")
+    )
+    return records.annotate(eligibility_status=Subquery(eligibility.values("status")[:1]))
+
+
+def filter_records(user, params):
+    """The record list's filters, shared by the list page and the exports."""
+    scope = scope_for(user)
+    form = RecordFilterForm(params)
+    form.fields["exam_year"].queryset = ExamYear.objects.filter(
+        region__in=scope.offices().values("region").union(scope.institutions().values("region"))
+    )
+    form.fields["office"].queryset = scope.offices().order_by("path")
+    records = with_eligibility(
+        ProbationRecord.objects.for_user(user).select_related("person", "category", "exam_year", "institution")
+    )
+    if not form.is_valid():
+        return form, records.filter(withdrawn_at__isnull=True).order_by("-created_at")
+    data = form.cleaned_data
+    if q := data["q"].strip():
+        number = normalize_identifier(q)
+        records = records.filter(Q(person__name__icontains=q) | Q(person__id_number__contains=number))
+    for name in ("exam_year", "category", "result"):
+        if data[name]:
+            records = records.filter(**{name: data[name]})
+    if data["eligibility"]:
+        records = records.filter(eligibility_status=data["eligibility"])
+    if data["office"]:
+        records = records.filter(institution__path__startswith=data["office"].path)
+    if data["institution"]:
+        records = records.filter(institution__name__icontains=data["institution"])
+    if not data["withdrawn"]:
+        records = records.filter(withdrawn_at__isnull=True)
+    return form, records.order_by(data["sort"] or "-created_at", "pk")
+
+
+@login_required
+def record_list(request):
+    form, records = filter_records(request.user, request.GET)
+    page = Paginator(records, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    institution = request.user.institution
+    return render(
+        request,
+        "trainees/record_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "can_create": institution is not None
+            and scope_for(request.user).has_institution_perm(MANAGE_RECORDS, institution),
+            "is_office": request.user.office_id is not None,
+        },
+    )
+
+
+@login_required
+def record_detail(request, public_id):
+    record = _record_for(request, public_id)
+    eligibility = Eligibility.objects.filter(
+        person=record.person_id, exam_year=record.exam_year_id, category=record.category_id
+    ).first()
+    return render(
+        request,
+        "trainees/record_detail.html",
+        {"record": record, "eligibility": eligibility, "can_change": _can_change(request.user, record)},
+    )
+
+
+def _save(request, form):
+    """Validate and save ``form``; on failure keep the input and report what is wrong."""
+    if not form.is_valid():
+        if form.overlap is not None:
+            actions.log_overlap_attempt(form, acting_user=request.user)
+        return None
+    try:
+        return actions.save_record(form, acting_user=request.user)
+    except ValidationError as error:
+        form.add_error(None, error)
+        return None
+
+
+@never_cache
+@login_required
+def record_create(request):
+    institution = _entering_institution(request)
+    if not institution.profile_complete:
+        if request.method == "POST":
+            raise PermissionDenied
+        return render(request, "trainees/profile_incomplete.html", {"institution": institution})
+    form = RecordForm(request.POST or None, institution=institution)
+    if request.method == "POST" and (record := _save(request, form)):
+        messages.success(request, _("Record of %(name)s saved.") % {"name": record.person.name})
+        return redirect(record)
+    return render(request, "trainees/record_form.html", {"form": form, "institution": institution})
+
+
+@never_cache
+@login_required
+def record_edit(request, public_id):
+    record = _record_for(request, public_id)
+    if not _can_change(request.user, record):
+        raise PermissionDenied
+    form = RecordForm(request.POST or None, instance=record, institution=record.institution)
+    if request.method == "POST" and (saved := _save(request, form)):
+        messages.success(request, _("Changes saved."))
+        return redirect(saved)
+    return render(request, "trainees/record_form.html", {"form": form, "record": record})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def record_withdraw(request, public_id):
+    record = _record_for(request, public_id)
+    if not _can_change(request.user, record):
+        raise PermissionDenied
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.withdraw_record(record, reason=form.cleaned_data["reason"], acting_user=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The record was withdrawn."))
+            return redirect(record)
+    return render(request, "trainees/record_withdraw.html", {"form": form, "record": record})
+
+
+@login_required
+def record_history(request, public_id):
+    record = _record_for(request, public_id)
+    events = list(MiddlewareEvents.objects.tracks(record, record.person).order_by("pgh_created_at", "pgh_id"))
+    user_ids = {e.pgh_context.get("user") for e in events if e.pgh_context}
+    users = User.objects.in_bulk([pk for pk in user_ids if pk])
+    for event in events:
+        event.actor = users.get((event.pgh_context or {}).get("user"))
+        event.changes = _readable_changes(event)
+    return render(request, "trainees/record_history.html", {"record": record, "events": events})
+
+
+HIDDEN_HISTORY_FIELDS = {"id", "public_id", "created_at", "updated_at", "pgh_obj", "person", "institution"}
+
+
+def _readable_changes(event):
+    """(field label, old, new) for each changed field; a creation lists every value it set."""
+    model = apps.get_model(event.pgh_obj_model)
+    rows = []
+    if event.pgh_label == "insert":
+        items = ((name, None, value) for name, value in event.pgh_data.items())
+    else:
+        items = ((name, old_new[0], old_new[1]) for name, old_new in (event.pgh_diff or {}).items())
+    for name, old, new in items:
+        field_name = name.removesuffix("_id")
+        if field_name in HIDDEN_HISTORY_FIELDS or name in HIDDEN_HISTORY_FIELDS:
+            continue
+        try:
+            label = model._meta.get_field(field_name).verbose_name
+        except FieldDoesNotExist:  # a field since removed from the model
+            label = name
+        rows.append((label, old, new))
+    return rows
+
+
+@login_required
+def conflict_list(request):
+    """Refused overlapping entries involving an institution in the office's subtree."""
+    scope = scope_for(request.user)
+    if request.user.office_id is None:
+        raise PermissionDenied
+    attempts = OverlapAttempt.objects.select_related(
+        "institution__office", "conflicting_record__institution__office", "attempted_by"
+    )
+    visible = (
+        scope.filter_by_institution(OverlapAttempt.objects.all(), "institution__")
+        .values("pk")
+        .union(
+            scope.filter_by_institution(OverlapAttempt.objects.all(), "conflicting_record__institution__").values("pk")
+        )
+    )
+    attempts = attempts.filter(pk__in=visible).order_by("-at")
+    page = Paginator(attempts, 50).get_page(request.GET.get("page"))
+    return render(request, "trainees/conflict_list.html", {"page": page})
+
+
+def _configurable_region(request):
+    office = request.user.office
+    if office is None or not scope_for(request.user).can_configure_region(office.region):
+        raise PermissionDenied
+    return office.region
+
+
+@login_required
+def exam_year_list(request):
+    region = _configurable_region(request)
+    years = ExamYear.objects.filter(region=region).order_by("-year")
+    return render(request, "trainees/exam_year_list.html", {"years": years, "region": region})
+
+
+@login_required
+def exam_year_edit(request, public_id=None):
+    region = _configurable_region(request)
+    exam_year = get_object_or_404(ExamYear, region=region, public_id=public_id) if public_id else None
+    if exam_year and exam_year.year < actions.current_year_number(region):
+        raise PermissionDenied
+    form = ExamYearForm(request.POST or None, instance=exam_year, region=region)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = actions.save_exam_year(form.save(commit=False), acting_user=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The %(year)s exam year was saved.") % {"year": saved.year})
+            return redirect("trainees:exam_years")
+    return render(request, "trainees/exam_year_form.html", {"form": form, "exam_year": exam_year})
