@@ -2,9 +2,13 @@
 
 import secrets
 import string
+from importlib import import_module
 
+from django.conf import settings
+from django.contrib.auth import SESSION_KEY
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
@@ -103,6 +107,18 @@ def issue_account(node, *, username, full_name="", phone="", permissions=None, a
     return account, password
 
 
+def end_sessions(account) -> None:
+    """Delete every stored session of ``account`` (sessions are signed blobs, so each live one is decoded)."""
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    if not hasattr(store_class, "get_model_class"):
+        return  # not a database-backed engine: nothing to scan
+    user_id = str(account.pk)
+    live = store_class.get_model_class().objects.filter(expire_date__gt=timezone.now())
+    for session in live.iterator():
+        if str(session.get_decoded().get(SESSION_KEY)) == user_id:
+            store_class(session.session_key).delete()
+
+
 def _require_manageable(account, acting_user):
     if account.pk == acting_user.pk or not scope_for(acting_user).can_manage_account(account):
         raise PermissionDenied
@@ -110,12 +126,14 @@ def _require_manageable(account, acting_user):
 
 @transaction.atomic
 def set_account_active(account, active: bool, *, acting_user, request=None):
-    """Disable or re-enable an account. A disabled account's sessions stop working on its next request."""
+    """Disable or re-enable an account. Disabling deletes its sessions: enabling it again revives none of them."""
     _require_manageable(account, acting_user)
     if account.is_active == active:
         return
     account.is_active = active
     account.save(update_fields=["is_active"])
+    if not active:
+        end_sessions(account)
     kind = AuditEvent.Kind.ACCOUNT_ENABLE if active else AuditEvent.Kind.ACCOUNT_DISABLE
     audit.record(kind, actor=acting_user, target=account, changes={"is_active": [not active, active]}, request=request)
 

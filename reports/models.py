@@ -1,0 +1,181 @@
+"""Annual roster filing (名单备案): frozen, versioned snapshots of an institution's passed trainees.
+
+A roster is finalised from the records as they are at that moment; its rows are copied, so later edits never
+change it. While a roster is finalised, submitted or accepted its records are locked by a database trigger
+(migration 0002), whatever path tries to write them. A returned roster unlocks them; the next finalisation is a
+new version, and every version with its decision is kept.
+"""
+
+import secrets
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+VERIFICATION_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: codes are typed from paper
+
+
+def new_verification_code() -> str:
+    """Four groups of four, about 80 bits: unguessable, and the page that checks it is rate limited."""
+    raw = "".join(secrets.choice(VERIFICATION_ALPHABET) for _position in range(16))
+    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+
+
+def normalize_verification_code(value: str) -> str:
+    raw = "".join(c for c in value.upper() if c.isascii() and c.isalnum())
+    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+class Roster(models.Model):
+    class Status(models.TextChoices):
+        FINALISED = "finalised", _("Not submitted")
+        SUBMITTED = "submitted", _("Submitted")
+        ACCEPTED = "accepted", _("Filed")
+        RETURNED = "returned", _("Returned")
+        CANCELLED = "cancelled", _("Discarded")
+
+    class PdfState(models.TextChoices):
+        QUEUED = "queued", _("Waiting to be rendered")
+        RENDERING = "rendering", _("Rendering")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Rendering failed")
+
+    LOCKING_STATUSES = (Status.FINALISED, Status.SUBMITTED, Status.ACCEPTED)
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    institution = models.ForeignKey(
+        "institutions.Institution", models.PROTECT, related_name="rosters", verbose_name=_("trial institution")
+    )
+    exam_year = models.ForeignKey(
+        "trainees.ExamYear", models.PROTECT, related_name="rosters", verbose_name=_("exam year")
+    )
+    version = models.PositiveIntegerField(_("version"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.FINALISED)
+    verification_code = models.CharField(
+        _("verification code"), max_length=19, unique=True, default=new_verification_code, editable=False
+    )
+    row_count = models.PositiveIntegerField(_("number of persons"), default=0)
+    # What the PDF header shows, frozen with the rows.
+    institution_name = models.CharField(_("institution name"), max_length=200)
+    institution_uscc = models.CharField(_("unified social credit code"), max_length=18)
+    institution_licence = models.CharField(_("practising licence registration number"), max_length=40)
+    institution_head = models.CharField(_("head or legal representative"), max_length=50)
+    office_name = models.CharField(_("supervising office"), max_length=100)
+
+    finalised_at = models.DateTimeField(_("finalised"), auto_now_add=True)
+    finalised_by = models.ForeignKey("accounts.User", models.PROTECT, related_name="+", verbose_name=_("finalised by"))
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        "accounts.User", models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("submitted by")
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        "accounts.User", models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("decided by")
+    )
+    return_reason = models.TextField(_("reason for return"), blank=True)
+
+    pdf = models.FileField(_("PDF"), upload_to="rosters/pdf/%Y/", blank=True)
+    pdf_sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64, blank=True)
+    pdf_state = models.CharField(_("PDF"), max_length=20, choices=PdfState.choices, default=PdfState.QUEUED)
+    pdf_pages = models.PositiveIntegerField(_("pages"), default=0)
+    pdf_error = models.TextField(blank=True)
+
+    scan = models.FileField(_("stamped scan"), upload_to="rosters/scan/%Y/", blank=True)
+    scan_sha256 = models.CharField(max_length=64, blank=True)
+    scan_content_type = models.CharField(max_length=50, blank=True)
+    scan_uploaded_at = models.DateTimeField(_("scan uploaded"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("roster")
+        verbose_name_plural = _("rosters")
+        ordering = ["institution", "exam_year", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["institution", "exam_year", "version"], name="roster_unique_version"),
+            # At most one roster in play per institution and year: finalised, submitted or filed.
+            models.UniqueConstraint(
+                fields=["institution", "exam_year"],
+                condition=Q(status__in=["finalised", "submitted", "accepted"]),
+                name="roster_one_open_per_year",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="returned") | ~Q(return_reason=""), name="roster_return_has_reason"
+            ),
+        ]
+        indexes = [models.Index(fields=["exam_year", "status"], name="roster_year_status_idx")]
+
+    def __str__(self):
+        return _("%(institution)s, %(year)s roster v%(version)s") % {
+            "institution": self.institution_name,
+            "year": self.exam_year.year,
+            "version": self.version,
+        }
+
+    def get_absolute_url(self):
+        return reverse("reports:roster_detail", args=[self.public_id])
+
+    def get_verification_url(self):
+        return reverse("reports:verify_code", args=[self.verification_code])
+
+    @property
+    def locks_records(self) -> bool:
+        return self.status in self.LOCKING_STATUSES
+
+
+class RosterEntry(models.Model):
+    """One row of a roster as it was when finalised."""
+
+    roster = models.ForeignKey(Roster, models.CASCADE, related_name="entries", verbose_name=_("roster"))
+    position = models.PositiveIntegerField(_("no."))
+    record = models.ForeignKey(
+        "trainees.ProbationRecord", models.PROTECT, related_name="roster_entries", verbose_name=_("record")
+    )
+    name = models.CharField(_("full name"), max_length=50)
+    sex = models.CharField(_("sex"), max_length=1)
+    id_type = models.CharField(_("ID document type"), max_length=20)
+    id_number = models.CharField(_("ID number"), max_length=30)
+    category = models.CharField(_("exam category"), max_length=80)
+    departments = models.CharField(_("rotation departments"), max_length=500)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"), null=True)
+    result = models.CharField(_("assessment result"), max_length=20)
+    is_fresh_graduate = models.BooleanField(_("fresh graduate"), default=False)
+    flagged = models.BooleanField(_("marked by the office"), default=False)
+
+    class Meta:
+        verbose_name = _("roster row")
+        verbose_name_plural = _("roster rows")
+        ordering = ["roster", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["roster", "position"], name="rosterentry_unique_position"),
+            models.UniqueConstraint(fields=["roster", "record"], name="rosterentry_unique_record"),
+        ]
+        indexes = [models.Index(fields=["record"], name="rosterentry_record_idx")]
+
+    def __str__(self):
+        return f"{self.position}. {self.name}"
+
+    #: The fields compared between two versions of a roster.
+    COMPARED_FIELDS = ("name", "sex", "id_number", "category", "departments", "start_date", "end_date", "result")
+
+
+class FilingReopening(models.Model):
+    """An office lets one institution submit after the filing window closed."""
+
+    institution = models.ForeignKey(
+        "institutions.Institution", models.PROTECT, related_name="+", verbose_name=_("trial institution")
+    )
+    exam_year = models.ForeignKey("trainees.ExamYear", models.PROTECT, related_name="+", verbose_name=_("exam year"))
+    until = models.DateField(_("open until"))
+    reason = models.CharField(_("reason"), max_length=500)
+    granted_by = models.ForeignKey("accounts.User", models.PROTECT, related_name="+", verbose_name=_("granted by"))
+    granted_at = models.DateTimeField(_("granted"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("filing reopening")
+        verbose_name_plural = _("filing reopenings")
+        ordering = ["-granted_at"]
+
+    def __str__(self):
+        return f"{self.institution} {self.exam_year} → {self.until}"

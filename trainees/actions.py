@@ -2,10 +2,11 @@
 by database triggers (django-pghistory), so even bulk writes leave their trace."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from institutions.scope import MANAGE_RECORDS, scope_for
 from trainees.models import ExamYear, OverlapAttempt, Person, ProbationRecord
@@ -48,6 +49,14 @@ def overlap_message(other: ProbationRecord) -> str:
     ) % {"office": other.institution.office.name}
 
 
+LOCKED_MESSAGE = gettext_lazy("This record is on a finalised or filed roster and cannot be changed.")
+
+
+def is_lock_violation(error: DatabaseError) -> bool:
+    """The roster lock trigger (reports migration 0002) refused the write."""
+    return getattr(getattr(error.__cause__, "diag", None), "message_hint", None) == "record_locked"
+
+
 def require_record_access(user, institution):
     if user.institution_id != institution.pk or not scope_for(user).has_institution_perm(MANAGE_RECORDS, institution):
         raise PermissionDenied
@@ -85,15 +94,23 @@ def save_record(form, *, acting_user) -> ProbationRecord:
             person_data = form.person_data()
             person = form.instance.person if form.instance.pk else form.person
             if person is None:
-                person = Person.objects.create(**person_data)
-            else:
-                changed = False
-                for name, value in person_data.items():
-                    if name not in ("id_type", "id_number") and getattr(person, name) != value:
-                        setattr(person, name, value)
-                        changed = True
-                if changed:
-                    person.save()
+                # Another institution may have entered the same person since the form was validated: use that
+                # row (its record then meets the overlap constraint below) instead of failing on the unique ID.
+                person, created = Person.objects.get_or_create(
+                    id_type=person_data["id_type"], id_number=person_data["id_number"], defaults=person_data
+                )
+                form.person = person
+                if not created and person.name != person_data["name"]:
+                    raise ValidationError(
+                        _("This ID number is registered under another name. Check the ID number and the name.")
+                    )
+            changed = False
+            for name, value in person_data.items():
+                if name not in ("id_type", "id_number") and getattr(person, name) != value:
+                    setattr(person, name, value)
+                    changed = True
+            if changed:
+                person.save()
             record = form.instance
             for name, value in form.record_data().items():
                 setattr(record, name, value)
@@ -103,7 +120,11 @@ def save_record(form, *, acting_user) -> ProbationRecord:
                 record.created_by = acting_user
             record.save()
             return record
-    except IntegrityError as error:
+    except DatabaseError as error:
+        if is_lock_violation(error):
+            raise ValidationError(LOCKED_MESSAGE, code="locked") from error
+        if not isinstance(error, IntegrityError):
+            raise
         constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "")
         if constraint == OVERLAP_CONSTRAINT:
             other = find_overlap(
@@ -127,6 +148,8 @@ def withdraw_record(record, *, reason: str, acting_user) -> ProbationRecord:
         raise ValidationError(_("This record is already withdrawn."))
     if not record.exam_year.accepts_entries():
         raise ValidationError(_("Records of a closed exam year cannot be changed."))
+    if record.is_locked:
+        raise ValidationError(LOCKED_MESSAGE, code="locked")
     record.withdrawn_at = timezone.now()
     record.withdrawn_by = acting_user
     record.withdrawal_reason = reason

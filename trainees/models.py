@@ -198,6 +198,15 @@ class ProbationRecordQuerySet(models.QuerySet):
     def active(self):
         return self.filter(withdrawn_at__isnull=True)
 
+    def with_eligibility(self):
+        """Annotate each record with its person's computed eligibility for the record's year and category."""
+        eligibility = Eligibility.objects.filter(
+            person=models.OuterRef("person"),
+            exam_year=models.OuterRef("exam_year"),
+            category=models.OuterRef("category"),
+        )
+        return self.annotate(eligibility_status=models.Subquery(eligibility.values("status")[:1]))
+
 
 @pghistory.track()
 class ProbationRecord(models.Model):
@@ -298,6 +307,11 @@ class ProbationRecord(models.Model):
     @property
     def is_withdrawn(self) -> bool:
         return self.withdrawn_at is not None
+
+    @property
+    def is_locked(self) -> bool:
+        """On a finalised, submitted or filed roster: the database refuses any change (reports migration 0002)."""
+        return self.roster_entries.filter(roster__status__in=["finalised", "submitted", "accepted"]).exists()
 
 
 class OverlapAttempt(models.Model):

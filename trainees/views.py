@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -39,15 +39,8 @@ def _can_change(user, record) -> bool:
         and user.institution_id == record.institution_id
         and scope_for(user).has_institution_perm(MANAGE_RECORDS, record.institution)
         and record.exam_year.accepts_entries()
+        and not record.is_locked
     )
-
-
-def with_eligibility(records):
-    """Annotate each record with its person's computed eligibility for the record's year and category."""
-    eligibility = Eligibility.objects.filter(
-        person=OuterRef("person"), exam_year=OuterRef("exam_year"), category=OuterRef("category")
-    )
-    return records.annotate(eligibility_status=Subquery(eligibility.values("status")[:1]))
 
 
 def filter_records(user, params):
@@ -58,8 +51,10 @@ def filter_records(user, params):
         region__in=scope.offices().values("region").union(scope.institutions().values("region"))
     )
     form.fields["office"].queryset = scope.offices().order_by("path")
-    records = with_eligibility(
-        ProbationRecord.objects.for_user(user).select_related("person", "category", "exam_year", "institution")
+    records = (
+        ProbationRecord.objects.for_user(user)
+        .with_eligibility()
+        .select_related("person", "category", "exam_year", "institution")
     )
     if not form.is_valid():
         return form, records.filter(withdrawn_at__isnull=True).order_by("-created_at")
@@ -177,7 +172,11 @@ def record_withdraw(request, public_id):
 @login_required
 def record_history(request, public_id):
     record = _record_for(request, public_id)
-    events = list(MiddlewareEvents.objects.tracks(record, record.person).order_by("pgh_created_at", "pgh_id"))
+    # pghistory's tracks() takes objects of one model only: query the record's and the person's events apart.
+    events = sorted(
+        [*MiddlewareEvents.objects.tracks(record), *MiddlewareEvents.objects.tracks(record.person)],
+        key=lambda event: (event.pgh_created_at, event.pgh_id),
+    )
     user_ids = {e.pgh_context.get("user") for e in events if e.pgh_context}
     users = User.objects.in_bulk([pk for pk in user_ids if pk])
     for event in events:

@@ -1,0 +1,266 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from institutions.scope import scope_for
+from reports import actions
+from reports.forms import FilingFilterForm, ReopenForm, ReturnForm, ScanForm
+from reports.models import Roster, RosterEntry
+from trainees.models import ExamYear
+
+
+def _roster_for(request, public_id) -> Roster:
+    rosters = actions.rosters_for(request.user).select_related("institution__office", "exam_year")
+    return get_object_or_404(rosters, public_id=public_id)
+
+
+def _current_year(region):
+    year = ExamYear.objects.current_for(region)
+    if year is None:
+        raise Http404(_("No current exam year."))
+    return year
+
+
+@never_cache
+@login_required
+def roster_home(request):
+    """The institution's filing page: the draft roster for the current year and every version so far."""
+    institution = request.user.institution
+    if institution is None:
+        return redirect("reports:filing_list")
+    exam_year = ExamYear.objects.current_for(institution.region)
+    context = {"institution": institution, "exam_year": exam_year}
+    if exam_year is not None:
+        qualifying, refused = actions.draft_rows(institution, exam_year)
+        rosters = Roster.objects.filter(institution=institution, exam_year=exam_year).order_by("-version")
+        context.update(
+            qualifying=qualifying,
+            refused=refused,
+            rosters=rosters,
+            filing_open=actions.filing_open(institution, exam_year),
+            open_roster=next((r for r in rosters if r.locks_records), None),
+        )
+    return render(request, "reports/roster_home.html", context)
+
+
+@login_required
+@require_POST
+def roster_finalise(request):
+    institution = request.user.institution
+    if institution is None:
+        raise PermissionDenied
+    exam_year = _current_year(institution.region)
+    try:
+        roster = actions.finalise(institution, exam_year, acting_user=request.user, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("reports:roster_home")
+    messages.success(
+        request, _("Roster version %(version)s finalised; its PDF is being rendered.") % {"version": roster.version}
+    )
+    return redirect(roster)
+
+
+def _previous_version(roster):
+    return (
+        Roster.objects.filter(institution=roster.institution, exam_year=roster.exam_year, version__lt=roster.version)
+        .exclude(status=Roster.Status.CANCELLED)
+        .order_by("-version")
+        .first()
+    )
+
+
+def compare_versions(previous, current) -> dict:
+    """Who was added, removed or changed between two versions, keyed by the person's ID number."""
+    if previous is None:
+        return {"added": [], "removed": [], "changed": []}
+    before = {e.id_number: e for e in previous.entries.all()}
+    after = {e.id_number: e for e in current.entries.all()}
+    changed = []
+    for number in before.keys() & after.keys():
+        differences = [
+            (
+                RosterEntry._meta.get_field(name).verbose_name,
+                getattr(before[number], name),
+                getattr(after[number], name),
+            )
+            for name in RosterEntry.COMPARED_FIELDS
+            if getattr(before[number], name) != getattr(after[number], name)
+        ]
+        if differences:
+            changed.append((after[number], differences))
+    return {
+        "added": [after[n] for n in sorted(after.keys() - before.keys())],
+        "removed": [before[n] for n in sorted(before.keys() - after.keys())],
+        "changed": sorted(changed, key=lambda item: item[0].position),
+    }
+
+
+@never_cache
+@login_required
+def roster_detail(request, public_id):
+    roster = _roster_for(request, public_id)
+    user = request.user
+    is_own = user.institution_id == roster.institution_id
+    can_review = actions.can_review(user, roster)
+    previous = _previous_version(roster)
+    return render(
+        request,
+        "reports/roster_detail.html",
+        {
+            "roster": roster,
+            "entries": roster.entries.all(),
+            "previous": previous,
+            "diff": compare_versions(previous, roster),
+            "is_own": is_own,
+            "can_review": can_review,
+            "actions": actions.allowed_for(user, roster),
+            "scan_form": ScanForm() if is_own else None,
+            "return_form": ReturnForm(roster=roster) if can_review else None,
+        },
+    )
+
+
+@login_required
+def roster_status(request, public_id):
+    roster = _roster_for(request, public_id)
+    return JsonResponse({"pdf_state": roster.pdf_state, "pages": roster.pdf_pages, "status": roster.status})
+
+
+@login_required
+def roster_pdf(request, public_id):
+    roster = _roster_for(request, public_id)
+    if roster.pdf_state != Roster.PdfState.READY:
+        raise Http404(_("The PDF is not ready yet."))
+    filename = f"{roster.exam_year.year}-roster-v{roster.version}.pdf"
+    return FileResponse(roster.pdf.open("rb"), content_type="application/pdf", filename=filename)
+
+
+@login_required
+def roster_scan(request, public_id):
+    roster = _roster_for(request, public_id)
+    if request.method == "POST":
+        form = ScanForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                actions.attach_scan(
+                    roster,
+                    form.cleaned_data["scan"],
+                    content_type=form.content_type,
+                    digest=form.digest,
+                    acting_user=request.user,
+                    request=request,
+                )
+            except ValidationError as error:
+                messages.error(request, " ".join(error.messages))
+            else:
+                messages.success(request, _("The stamped scan was uploaded."))
+        else:
+            messages.error(request, " ".join(form.errors["scan"]))
+        return redirect(roster)
+    if not roster.scan:
+        raise Http404(_("No scan uploaded."))
+    return FileResponse(roster.scan.open("rb"), content_type=roster.scan_content_type)
+
+
+@login_required
+@require_POST
+def roster_transition(request, public_id, action):
+    roster = _roster_for(request, public_id)
+    try:
+        if action == "cancel":
+            actions.cancel(roster, acting_user=request.user, request=request)
+        elif action == "submit":
+            actions.submit(roster, acting_user=request.user, request=request)
+        elif action == "accept":
+            actions.accept(roster, acting_user=request.user, request=request)
+        elif action == "return":
+            form = ReturnForm(request.POST, roster=roster)
+            if not form.is_valid():
+                messages.error(request, _("Give the reason for returning the roster."))
+                return redirect(roster)
+            actions.return_roster(
+                roster,
+                reason=form.cleaned_data["reason"],
+                flagged_positions=form.cleaned_data["flagged"],
+                acting_user=request.user,
+                request=request,
+            )
+        else:
+            raise Http404
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Done."))
+    return redirect(roster)
+
+
+@login_required
+def filing_list(request):
+    """An office's view of its subtree's filings for the current year, by status."""
+    office = request.user.office
+    if office is None:
+        raise PermissionDenied
+    exam_year = _current_year(office.region)
+    latest = (
+        Roster.objects.filter(institution=OuterRef("pk"), exam_year=exam_year)
+        .exclude(status=Roster.Status.CANCELLED)
+        .order_by("-version")
+    )
+    institutions = (
+        scope_for(request.user)
+        .institutions()
+        .select_related("office")
+        .annotate(
+            filing_status=Subquery(latest.values("status")[:1]),
+            roster_id=Subquery(latest.values("public_id")[:1]),
+            roster_version=Subquery(latest.values("version")[:1]),
+        )
+        .order_by("office__path", "name")
+    )
+    form = FilingFilterForm(request.GET)
+    if form.is_valid():
+        if q := form.cleaned_data["q"].strip():
+            institutions = institutions.filter(name__icontains=q)
+        status = form.cleaned_data["status"]
+        if status == "none":
+            institutions = institutions.filter(filing_status__isnull=True)
+        elif status:
+            institutions = institutions.filter(filing_status=status)
+    page = Paginator(institutions, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "reports/filing_list.html",
+        {"page": page, "form": form, "exam_year": exam_year, "query": query.urlencode()},
+    )
+
+
+@login_required
+def filing_reopen(request, institution_id):
+    institution = get_object_or_404(scope_for(request.user).institutions(), public_id=institution_id)
+    if request.user.office_id is None:
+        raise PermissionDenied
+    exam_year = _current_year(institution.region)
+    form = ReopenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.reopen_filing(
+                institution, exam_year, acting_user=request.user, request=request, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Filing reopened for %(name)s.") % {"name": institution.name})
+            return redirect("reports:filing_list")
+    return render(
+        request, "reports/filing_reopen.html", {"form": form, "institution": institution, "exam_year": exam_year}
+    )
