@@ -13,8 +13,10 @@ DEB_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-
 
 demo: setup
 	$(BIN)/python manage.py seed_demo
-	@echo "Serving on http://127.0.0.1:8000/ (Ctrl+C stops)"
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	@echo "Serving on http://127.0.0.1:8000/ (Ctrl+C stops); a background worker renders roster PDFs."
+	@trap 'kill 0' EXIT INT TERM; \
+	  (while true; do $(BIN)/python manage.py db_worker --max-tasks 20 || sleep 2; done) & \
+	  $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 test: setup
 	$(BIN)/ruff check .

@@ -1,12 +1,13 @@
 """State changes on the hierarchy. Each checks the actor's rights, runs in one transaction and is audited."""
 
-from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 
 from accounts import audit
 from accounts.models import AuditEvent
+from hbwsrc import identifiers
 from institutions.models import Institution, Office
-from institutions.scope import scope_for
+from institutions.scope import CHANGE_INSTITUTION, scope_for
 
 OFFICE_FIELDS = ("name", "kind", "division_code", "contact_person", "contact_phone")
 INSTITUTION_FIELDS = ("name", "office", "contact_person", "contact_phone")
@@ -81,6 +82,67 @@ def update_institution(institution: Institution, *, acting_user, request=None, *
     institution.validate_constraints()
     institution.save()
     changes = audit.diff(institution, before, INSTITUTION_FIELDS)
+    if changes:
+        audit.record(
+            AuditEvent.Kind.INSTITUTION_UPDATE,
+            actor=acting_user,
+            target=institution,
+            changes=changes,
+            request=request,
+        )
+    return institution
+
+
+PROFILE_FIELDS = (
+    "uscc",
+    "licence_number",
+    "licence_valid_until",
+    "category",
+    "category_code",
+    "level",
+    "grade",
+    "ownership",
+    "profit_status",
+    "address",
+    "head_name",
+    "contact_person",
+    "contact_phone",
+    "departments",
+)
+
+
+@transaction.atomic
+def update_profile(institution: Institution, *, acting_user, request=None, **fields) -> Institution:
+    """Save (part of) the institution's own profile.
+
+    Only the institution's own accounts holding ``change_institution`` may: the offices above see the profile but
+    do not edit it. Raises ``ValidationError`` (keyed by field) for invalid values or a code already in use.
+    """
+    if not scope_for(acting_user).has_institution_perm(CHANGE_INSTITUTION, institution):
+        raise PermissionDenied
+    unknown = set(fields) - set(PROFILE_FIELDS)
+    if unknown:
+        raise TypeError(f"not profile fields: {', '.join(sorted(unknown))}")
+    institution = Institution.objects.select_for_update().get(pk=institution.pk)
+    before = audit.snapshot(institution, PROFILE_FIELDS)
+    for name, value in fields.items():
+        setattr(institution, name, value)
+    institution.uscc = identifiers.normalize_identifier(institution.uscc or "")
+    institution.clean_fields(exclude=[f.name for f in Institution._meta.concrete_fields if f.name not in fields])
+    institution.validate_constraints()
+    try:
+        with transaction.atomic():
+            institution.save()
+    except IntegrityError as error:
+        # Another transaction took the same code between the check above and this save.
+        if getattr(getattr(error.__cause__, "diag", None), "constraint_name", None) == "institution_unique_uscc":
+            constraint = next(c for c in Institution._meta.constraints if c.name == "institution_unique_uscc")
+            raise ValidationError({"uscc": [constraint.violation_error_message]}) from error
+        raise
+    changes = audit.diff(institution, before, PROFILE_FIELDS)
+    if "departments" in changes:
+        # Keep the lists as JSON lists rather than their string form.
+        changes["departments"] = [list(before["departments"] or []), list(institution.departments)]
     if changes:
         audit.record(
             AuditEvent.Kind.INSTITUTION_UPDATE,

@@ -12,4 +12,5 @@ urlpatterns = [
     path("institutions/", views.institution_list, name="institution_list"),
     path("institutions/<uuid:public_id>/", views.institution_detail, name="institution_detail"),
     path("institutions/<uuid:public_id>/edit/", views.institution_edit, name="institution_edit"),
+    path("institutions/<uuid:public_id>/profile/", views.institution_profile, name="institution_profile"),
 ]

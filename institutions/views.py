@@ -1,3 +1,5 @@
+import copy
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -8,9 +10,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from institutions import actions
-from institutions.forms import InstitutionForm, OfficeForm, SearchForm
+from institutions.forms import InstitutionForm, OfficeForm, ProfileForm, SearchForm
 from institutions.models import Institution, Office
-from institutions.scope import scope_for
+from institutions.scope import CHANGE_INSTITUTION, scope_for
 
 
 def _office_for(request, public_id) -> Office:
@@ -152,6 +154,7 @@ def institution_detail(request, public_id):
             "accounts": institution.accounts.order_by("-is_master", "username") if can_issue else None,
             "can_edit": scope.can_edit_institution(institution),
             "can_issue": can_issue,
+            "can_edit_profile": scope.has_institution_perm(CHANGE_INSTITUTION, institution),
         },
     )
 
@@ -196,3 +199,25 @@ def institution_edit(request, public_id):
         "institutions/institution_form.html",
         {"form": form, "office": institution.office, "institution": institution},
     )
+
+
+@login_required
+def institution_profile(request, public_id):
+    """The institution completes its own profile; the offices above see it on the institution page only."""
+    institution = _institution_for(request, public_id)
+    if not scope_for(request.user).has_institution_perm(CHANGE_INSTITUTION, institution):
+        raise PermissionDenied
+    # The form writes the typed values into its instance while validating: give it a copy, so that the page
+    # (the "missing" notice) keeps describing what is stored when the form has errors.
+    form = ProfileForm(request.POST if request.method == "POST" else None, instance=copy.copy(institution))
+    if request.method == "POST" and form.is_valid():
+        saved = _save_or_report(
+            form,
+            lambda: actions.update_profile(institution, acting_user=request.user, request=request, **form.cleaned_data),
+        )
+        if saved:
+            messages.success(request, _("Profile saved."))
+            for warning in form.warnings:
+                messages.warning(request, warning)
+            return redirect(saved)
+    return render(request, "institutions/institution_profile.html", {"form": form, "institution": institution})

@@ -59,3 +59,16 @@ def test_bad_input_is_refused_next_to_its_field_keeping_the_rest(rworld, field, 
     assert field in form.errors or form.non_field_errors()
     assert form["school"].value() == "武汉大学"
     assert not Person.objects.exists()
+
+
+def test_detail_warns_when_a_dental_category_has_no_dental_rotation(rworld):
+    world = rworld.world
+    client = world.client_for(world.staff)
+    post_record(client, rworld.record_data(category=rworld.dental.pk, departments="内科、外科"))
+    record = ProbationRecord.objects.get()
+    assert record.category_mismatch()
+    page = client.get(record.get_absolute_url()).content.decode()
+    assert "报考类别与试用科室不符" in page or "does not match the rotation departments" in page
+
+    record_ok = ProbationRecord(category=rworld.dental, departments="口腔科")
+    assert not record_ok.category_mismatch()

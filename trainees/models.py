@@ -308,10 +308,23 @@ class ProbationRecord(models.Model):
     def is_withdrawn(self) -> bool:
         return self.withdrawn_at is not None
 
+    def category_mismatch(self) -> bool:
+        """True where we can tell the rotation does not fit the exam category (e.g. 口腔 without a dental
+        department). Only the classes with an unambiguous department name are checked; others never mismatch."""
+        keywords = CATEGORY_DEPARTMENT_KEYWORDS.get(self.category.category_class)
+        return bool(keywords) and not any(keyword in self.departments for keyword in keywords)
+
     @property
     def is_locked(self) -> bool:
         """On a finalised, submitted or filed roster: the database refuses any change (reports migration 0002)."""
         return self.roster_entries.filter(roster__status__in=["finalised", "submitted", "accepted"]).exists()
+
+
+#: Department words that a rotation must mention for an exam class (domain.md section 7).
+CATEGORY_DEPARTMENT_KEYWORDS = {
+    ExamCategory.Class.DENTAL: ("口腔", "牙"),
+    ExamCategory.Class.TCM: ("中医", "中西医", "针灸", "推拿", "蒙医", "藏医", "维医"),
+}
 
 
 class OverlapAttempt(models.Model):

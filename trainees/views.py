@@ -106,7 +106,12 @@ def record_detail(request, public_id):
     return render(
         request,
         "trainees/record_detail.html",
-        {"record": record, "eligibility": eligibility, "can_change": _can_change(request.user, record)},
+        {
+            "record": record,
+            "eligibility": eligibility,
+            "category_mismatch": record.category_mismatch(),
+            "can_change": _can_change(request.user, record),
+        },
     )
 
 
