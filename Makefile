@@ -9,7 +9,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # pdftoppm for looking at rendered rosters, gettext for the translation catalogues.
 DEB_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk chromium poppler-utils gettext
 
-.PHONY: demo test setup system postgres venv database lint serve-dev clean
+.PHONY: demo test serve setup system postgres venv database lint clean
 
 demo: setup
 	$(BIN)/python manage.py seed_demo
@@ -23,6 +23,15 @@ test: setup
 	$(BIN)/python -m pytest
 
 setup: system postgres venv database
+
+# The production stack locally: DEBUG off, hashed static files served by WhiteNoise, gunicorn, a PDF worker.
+serve: setup
+	test -f .secret_key || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > .secret_key
+	@export DEBUG=False SECRET_KEY="$$(cat .secret_key)" ALLOWED_HOSTS=127.0.0.1,localhost SECURE_SSL_REDIRECT=False; \
+	  $(BIN)/python manage.py collectstatic --no-input -v 0 && \
+	  trap 'kill 0' EXIT INT TERM; \
+	  (while true; do $(BIN)/python manage.py db_worker --max-tasks 20 || sleep 2; done) & \
+	  $(BIN)/gunicorn -c gunicorn.conf.py
 
 system:
 	@missing=""; for p in $(DEB_PACKAGES); do \

@@ -1,10 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from hbwsrc.health import healthz
 from institutions.views import home
 
 urlpatterns = [
     path("", home, name="home"),
+    path("healthz", healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("records/", include("trainees.urls")),
     path("", include("reports.urls")),

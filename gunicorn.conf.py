@@ -1,0 +1,17 @@
+"""gunicorn settings for production (make serve runs this stack locally). Values come from the environment."""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", str((os.cpu_count() or 1) * 2 + 1)))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+wsgi_app = "hbwsrc.wsgi:application"
+# Recycle workers now and then so memory cannot creep up.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = 200
+timeout = 30
+graceful_timeout = 20
+accesslog = "-"
+errorlog = "-"
+# The reverse proxy in front sets X-Forwarded-For; trust only it.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
