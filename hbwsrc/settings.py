@@ -165,6 +165,14 @@ SCAN_MAX_BYTES = int(os.environ.get("SCAN_MAX_BYTES", str(10 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 VERIFY_RATE_LIMIT = (20, 60)  # requests per seconds, per client address
+LOOKUP_RATE_LIMIT = (60, 60)  # lookups per seconds, per user
+
+# Rate-limit counters must be shared by every worker: point CACHE_URL at Redis in production.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": os.environ["CACHE_URL"]}
+    if os.environ.get("CACHE_URL")
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 
 LOGGING = {
     "version": 1,

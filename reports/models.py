@@ -119,6 +119,11 @@ class Roster(models.Model):
         return reverse("reports:verify_code", args=[self.verification_code])
 
     @property
+    def region_id(self):
+        """For the audit trail, which files events by region."""
+        return self.institution.region_id
+
+    @property
     def locks_records(self) -> bool:
         return self.status in self.LOCKING_STATUSES
 

@@ -1,0 +1,125 @@
+"""Eligibility lookup for registration review: an office enters an ID number and sees, per exam year, the
+person's probation records in its region, the computed eligibility and whether each record is on a filed roster.
+
+Registration review spans the whole region, so the scope is the office's region, not only its subtree. Every
+lookup is audited with the ID number masked, and rate limited per account. The page costs the same few queries
+whatever the number of records: one for the records (with institution, office, year, category and the "on a
+filed roster" flag), one for the eligibility of every (year, category) pair.
+"""
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Exists, OuterRef
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from accounts import audit
+from accounts.models import AuditEvent
+from hbwsrc import identifiers, ratelimit
+from reports.models import Roster, RosterEntry
+from trainees.models import Eligibility, IdType, ProbationRecord, mask_id_number
+
+DEFAULT_LOOKUP_RATE_LIMIT = (60, 60)  # lookups per seconds, per account; settings.LOOKUP_RATE_LIMIT overrides
+
+
+class LookupForm(forms.Form):
+    id_type = forms.ChoiceField(
+        label=_("ID document type"), choices=IdType.choices, initial=IdType.RESIDENT, required=False
+    )
+    id_number = forms.CharField(
+        label=_("ID number"), max_length=40, widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True})
+    )
+
+    def clean_id_type(self):
+        return self.cleaned_data["id_type"] or IdType.RESIDENT  # a bare ?id_number= is a resident ID
+
+    def clean(self):
+        cleaned = super().clean()
+        id_type, raw = cleaned.get("id_type"), cleaned.get("id_number")
+        if id_type and raw:
+            number = identifiers.normalize_identifier(raw)
+            try:
+                identifiers.validate_id_number(id_type, number)
+            except ValidationError as error:
+                self.add_error("id_number", error)
+            else:
+                cleaned["id_number"] = number
+        return cleaned
+
+
+def records_in_region(id_type: str, id_number: str, region_id: int) -> list[ProbationRecord]:
+    """The person's records at the region's institutions, withdrawn ones included, newest exam year first."""
+    on_filed_roster = RosterEntry.objects.filter(record=OuterRef("pk"), roster__status=Roster.Status.ACCEPTED)
+    return list(
+        ProbationRecord.objects.filter(
+            person__id_type=id_type, person__id_number=id_number, institution__region_id=region_id
+        )
+        .select_related("person", "institution__office", "exam_year", "category")
+        .annotate(on_filed_roster=Exists(on_filed_roster))
+        .order_by("-exam_year__year", "category__code", "start_date", "pk")
+    )
+
+
+def group_by_year(records: list[ProbationRecord]) -> list[dict]:
+    """[{exam_year, records, eligibility: [(category, Eligibility or None)]}], with one query for all pairs."""
+    if not records:
+        return []
+    rows = Eligibility.objects.filter(
+        person_id=records[0].person_id,
+        exam_year_id__in={r.exam_year_id for r in records},
+        category_id__in={r.category_id for r in records},
+    )
+    eligibility = {(row.exam_year_id, row.category_id): row for row in rows}
+    years: dict[int, dict] = {}
+    for record in records:
+        year = years.setdefault(record.exam_year_id, {"exam_year": record.exam_year, "records": [], "categories": {}})
+        year["records"].append(record)
+        year["categories"].setdefault(
+            record.category_id, (record.category, eligibility.get((record.exam_year_id, record.category_id)))
+        )
+    return [{**year, "eligibility": list(year.pop("categories").values())} for year in years.values()]
+
+
+@never_cache
+@login_required
+@require_safe
+def lookup(request):
+    """GET /lookup/?id_type=resident&id_number=...: office accounts only."""
+    user = request.user
+    if not user.office_id:
+        raise PermissionDenied
+    if "id_number" not in request.GET:
+        return render(request, "reports/lookup.html", {"form": LookupForm()})
+
+    limit, window = getattr(settings, "LOOKUP_RATE_LIMIT", DEFAULT_LOOKUP_RATE_LIMIT)
+    if not ratelimit.hit("lookup", str(user.pk), limit, window):
+        response = render(request, "reports/lookup.html", {"form": LookupForm(), "limited": True}, status=429)
+        response["Retry-After"] = str(window)
+        return response
+
+    form = LookupForm(request.GET)
+    if not form.is_valid():
+        return render(request, "reports/lookup.html", {"form": form}, status=400)
+
+    id_type, id_number = form.cleaned_data["id_type"], form.cleaned_data["id_number"]
+    records = records_in_region(id_type, id_number, user.office.region_id)
+    audit.record(
+        AuditEvent.Kind.ELIGIBILITY_LOOKUP,
+        actor=user,
+        changes={"id_type": id_type, "id_number_masked": mask_id_number(id_number), "found": bool(records)},
+        request=request,
+    )
+    return render(
+        request,
+        "reports/lookup.html",
+        {
+            "form": form,
+            "searched": True,
+            "person": records[0].person if records else None,
+            "years": group_by_year(records),
+        },
+    )
