@@ -96,7 +96,7 @@ def records(rworld, person):
 
 
 def lookup(world, user, number, id_type="resident"):
-    return world.client_for(user).get(LOOKUP, {"id_type": id_type, "id_number": number})
+    return world.client_for(user).post(LOOKUP, {"id_type": id_type, "id_number": number})
 
 
 def row(page: str, record) -> str:
@@ -221,7 +221,7 @@ def test_an_institution_account_is_refused_with_403(rworld, records, person):
 
 
 def test_an_anonymous_visitor_is_sent_to_the_login_page(rworld, records, person):
-    response = rworld.world.client_for(None).get(LOOKUP, {"id_number": person.id_number})
+    response = rworld.world.client_for(None).post(LOOKUP, {"id_number": person.id_number})
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("accounts:login"))
     assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.ELIGIBILITY_LOOKUP).exists()
@@ -232,6 +232,15 @@ def test_the_empty_form_is_shown_without_a_lookup(rworld):
     response = world.client_for(world.wuchang_user).get(LOOKUP)
     assert response.status_code == 200
     assert 'name="id_number"' in response.content.decode()
+    assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.ELIGIBILITY_LOOKUP).exists()
+
+
+def test_an_id_number_in_the_query_string_is_never_looked_up(rworld, records, person):
+    # Lookups are POSTed: an ID number in a URL would reach access logs, browser history and Referer headers.
+    world = rworld.world
+    response = world.client_for(world.wuchang_user).get(LOOKUP, {"id_number": person.id_number})
+    assert response.status_code == 200
+    assert person.name not in response.content.decode()
     assert not AuditEvent.objects.filter(kind=AuditEvent.Kind.ELIGIBILITY_LOOKUP).exists()
 
 
@@ -264,7 +273,7 @@ def test_a_wrong_check_character_is_a_form_error_and_not_a_lookup(rworld, person
 )
 def test_malformed_input_is_a_form_error_never_a_500(rworld, params):
     world = rworld.world
-    response = world.client_for(world.wuchang_user).get(LOOKUP, params)
+    response = world.client_for(world.wuchang_user).post(LOOKUP, params)
     assert response.status_code == 400
     assert "<script>alert(1)</script>" not in response.content.decode()
 
@@ -311,7 +320,7 @@ def test_lookups_over_the_limit_get_429_per_account(rworld, person, settings, fr
     settings.LOOKUP_RATE_LIMIT = (2, 60)
     world = rworld.world
     client = world.client_for(world.wuchang_user)
-    statuses = [client.get(LOOKUP, {"id_number": person.id_number}).status_code for _ in range(3)]
+    statuses = [client.post(LOOKUP, {"id_number": person.id_number}).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
     assert AuditEvent.objects.filter(kind=AuditEvent.Kind.ELIGIBILITY_LOOKUP).count() == 2
     assert lookup(world, world.hongshan_user, person.id_number).status_code == 200  # another account
@@ -334,11 +343,11 @@ def test_the_number_of_queries_is_the_same_for_one_record_and_for_ten(rworld):
         if i % 3 == 0:
             file_roster(rworld, [record])
     client = world.client_for(world.wuchang_user)
-    client.get(LOOKUP, {"id_number": one.id_number})  # warm up: session, content types
+    client.post(LOOKUP, {"id_number": one.id_number})  # warm up: session, content types
 
     def count(person) -> tuple[int, str]:
         with CaptureQueriesContext(connection) as queries:
-            response = client.get(LOOKUP, {"id_number": person.id_number})
+            response = client.post(LOOKUP, {"id_number": person.id_number})
         assert response.status_code == 200
         return len(queries), response.content.decode()
 

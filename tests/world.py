@@ -9,8 +9,11 @@ import datetime
 from dataclasses import dataclass
 
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from guardian.shortcuts import assign_perm
 
+from accounts import two_factor
 from accounts.models import User
 from hbwsrc import identifiers
 from institutions.models import Institution, Office, Region
@@ -113,10 +116,21 @@ class World:
         )
 
     def client_for(self, user) -> Client:
-        client = Client()
-        if user is not None:
-            client.force_login(user)
-        return client
+        return logged_in(user)
+
+
+def logged_in(user, client: Client | None = None) -> Client:
+    """A client logged in as ``user``, past the second factor when his account needs one (as force_login skips
+    the password, this skips the code; tests/test_two_factor.py covers the real steps)."""
+    client = client or Client()
+    if user is not None:
+        client.force_login(user)
+        if two_factor.required_by_role(user):
+            device, _created = TOTPDevice.objects.get_or_create(user=user, name="tests", defaults={"confirmed": True})
+            session = client.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+    return client
 
 
 def make_uscc(serial: int, division: str = "420106") -> str:
