@@ -12,6 +12,9 @@ max_requests_jitter = 200
 timeout = 30
 graceful_timeout = 20
 accesslog = "-"
+# The path without its query string and no Referer: a query string or a previous page's URL may carry an ID
+# number or a name typed into a GET form (the reverse proxy's own log must leave them out too: SECURITY.md).
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s "%(a)s"'
 errorlog = "-"
 # The reverse proxy in front sets X-Forwarded-For; trust only it.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -1,18 +1,18 @@
 """State changes on accounts. Each one checks the actor's rights, runs in one transaction and is audited."""
 
+import datetime
 import secrets
 import string
-from importlib import import_module
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm
 
-from accounts import audit
+from accounts import audit, sessions, two_factor
 from accounts.models import AuditEvent, User
 from institutions.models import Office
 from institutions.scope import (
@@ -93,6 +93,7 @@ def issue_account(node, *, username, full_name="", phone="", permissions=None, a
     else:
         account.institution = node
     account.set_password(password)
+    account.one_time_password_expires_at = one_time_password_expiry()
     account.save()
     for perm in sorted(permissions):
         assign_perm(perm, account, node)
@@ -107,16 +108,13 @@ def issue_account(node, *, username, full_name="", phone="", permissions=None, a
     return account, password
 
 
+def one_time_password_expiry() -> datetime.datetime:
+    return timezone.now() + datetime.timedelta(hours=settings.ONE_TIME_PASSWORD_HOURS)
+
+
 def end_sessions(account) -> None:
-    """Delete every stored session of ``account`` (sessions are signed blobs, so each live one is decoded)."""
-    store_class = import_module(settings.SESSION_ENGINE).SessionStore
-    if not hasattr(store_class, "get_model_class"):
-        return  # not a database-backed engine: nothing to scan
-    user_id = str(account.pk)
-    live = store_class.get_model_class().objects.filter(expire_date__gt=timezone.now())
-    for session in live.iterator():
-        if str(session.get_decoded().get(SESSION_KEY)) == user_id:
-            store_class(session.session_key).delete()
+    """End every session of ``account`` at once: its registry rows go, and the middleware refuses the rest."""
+    sessions.end_all(account)
 
 
 def _require_manageable(account, acting_user):
@@ -145,6 +143,39 @@ def reset_password(account, *, acting_user, request=None) -> str:
     password = generate_one_time_password()
     account.set_password(password)
     account.must_change_password = True
-    account.save(update_fields=["password", "must_change_password"])
+    account.one_time_password_expires_at = one_time_password_expiry()
+    account.save(
+        update_fields=["password", "must_change_password", "password_changed_at", "one_time_password_expires_at"]
+    )
+    end_sessions(account)
     audit.record(AuditEvent.Kind.ACCOUNT_RESET_PASSWORD, actor=acting_user, target=account, request=request)
     return password
+
+
+@transaction.atomic
+def unlock_account(account, *, acting_user, request=None) -> int:
+    """Lift a login lockout of ``account``'s username before its cool-off ends; return the attempts cleared."""
+    _require_manageable(account, acting_user)
+    cleared = axes_reset(username=account.get_username())
+    audit.record(
+        AuditEvent.Kind.ACCOUNT_UNLOCK, actor=acting_user, target=account, changes={"cleared": cleared}, request=request
+    )
+    return cleared
+
+
+@transaction.atomic
+def reset_two_factor(account, *, acting_user, request=None) -> None:
+    """Remove a lost authenticator and the recovery codes: the holder sets up a new one at the next login.
+
+    His sessions end too: whoever holds the lost device may be the one using them.
+    """
+    _require_manageable(account, acting_user)
+    removed = two_factor.delete_devices(account)
+    end_sessions(account)
+    audit.record(
+        AuditEvent.Kind.TWO_FACTOR_RESET,
+        actor=acting_user,
+        target=account,
+        changes={"devices": removed},
+        request=request,
+    )

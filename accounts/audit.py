@@ -1,6 +1,7 @@
 """The audit trail: one function that every action calls inside its own transaction."""
 
 from accounts.models import AuditEvent
+from hbwsrc import ratelimit
 
 
 def _region_id(target):
@@ -12,7 +13,9 @@ def _region_id(target):
 
 
 def client_address(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+    if request is None:
+        return None
+    return ratelimit.client_ip(request) or None
 
 
 def record(kind, *, actor=None, target=None, changes=None, request=None, actor_username="") -> AuditEvent:

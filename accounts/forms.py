@@ -50,3 +50,12 @@ class ForcedPasswordChangeForm(PasswordChangeForm):
         if new and self.user.check_password(new):
             raise forms.ValidationError(_("Choose a password different from the one-time password."))
         return new
+
+
+class TokenForm(forms.Form):
+    token = forms.CharField(
+        label=_("Code"),
+        max_length=40,
+        help_text=_("The 6 digits your authenticator app shows now, or one of your recovery codes."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"}),
+    )

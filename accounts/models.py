@@ -1,10 +1,13 @@
+import datetime
 import uuid
 
 import pgtrigger
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -36,6 +39,13 @@ class User(AbstractUser):
     must_change_password = models.BooleanField(_("must change password"), default=False)
     issued_by = models.ForeignKey(
         "self", models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("issued by")
+    )
+    password_changed_at = models.DateTimeField(_("password changed at"), null=True, blank=True)
+    one_time_password_expires_at = models.DateTimeField(
+        _("one-time password expires at"),
+        null=True,
+        blank=True,
+        help_text=_("An issued or reset password that has not been changed stops working at this time."),
     )
 
     objects = UserManager()
@@ -80,6 +90,33 @@ class User(AbstractUser):
             return _("Institution master account") if self.is_master else _("Institution staff account")
         return _("System administrator")
 
+    def set_password(self, raw_password):
+        """Every new password restarts the rotation clock; whoever issues a one-time password sets its expiry."""
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
+        self.one_time_password_expires_at = None
+
+    @property
+    def account_kind(self) -> str:
+        """One of "office", "institution" or "admin": the values the PASSWORD_*_FOR settings take."""
+        if self.office_id:
+            return "office"
+        return "institution" if self.institution_id else "admin"
+
+    @property
+    def one_time_password_expired(self) -> bool:
+        expires = self.one_time_password_expires_at
+        return self.must_change_password and expires is not None and expires <= timezone.now()
+
+    @property
+    def password_expired(self) -> bool:
+        """The password is older than PASSWORD_MAX_AGE_DAYS and this kind of account must rotate it."""
+        max_age = getattr(settings, "PASSWORD_MAX_AGE_DAYS", 0)
+        if not max_age or self.account_kind not in getattr(settings, "PASSWORD_ROTATION_FOR", ()):
+            return False
+        changed = self.password_changed_at or self.date_joined
+        return timezone.now() - changed > datetime.timedelta(days=max_age)
+
 
 class AuditEvent(models.Model):
     """One recorded action: who did what to which object, when, with the values before and after.
@@ -112,6 +149,14 @@ class AuditEvent(models.Model):
         FULL_ID_VIEW = "full_id_view", _("Full ID number viewed")
         EXPORT = "export", _("Export")
         IMPORT = "import", _("Import")
+        LOGIN_LOCKED_OUT = "login_locked_out", _("Login refused: locked out")
+        ACCOUNT_UNLOCK = "account_unlock", _("Account unlocked")
+        TWO_FACTOR_ENABLE = "two_factor_enable", _("Two-factor authentication set up")
+        TWO_FACTOR_DISABLE = "two_factor_disable", _("Two-factor authentication removed")
+        TWO_FACTOR_RESET = "two_factor_reset", _("Two-factor device reset")
+        TWO_FACTOR_FAILED = "two_factor_failed", _("Wrong two-factor code")
+        RECOVERY_CODES = "recovery_codes", _("Recovery codes issued")
+        SESSION_END = "session_end", _("Session ended")
 
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(User, models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("actor"))
@@ -141,3 +186,27 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.get_kind_display()} {self.target_label}"
+
+
+class UserSession(models.Model):
+    """One login session of an account: the registry behind idle and absolute timeouts and "My sessions".
+
+    The session key is a bearer secret: only its SHA-256 is stored. A session whose row is gone is refused
+    (accounts.middleware.SessionRegistryMiddleware), so deleting rows ends sessions without knowing their keys.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, models.CASCADE, related_name="login_sessions", verbose_name=_("account"))
+    key_hash = models.CharField(_("session key hash"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("started"), default=timezone.now)
+    last_seen = models.DateTimeField(_("last active"), default=timezone.now)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("login session")
+        verbose_name_plural = _("login sessions")
+        ordering = ["-last_seen", "-pk"]
+
+    def __str__(self):
+        return f"{self.user} {self.created_at:%Y-%m-%d %H:%M}"

@@ -9,8 +9,10 @@ The count is only shared between processes when the cache is: the default local-
 """
 
 import hashlib
+import ipaddress
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 
 
@@ -28,5 +30,18 @@ def hit(scope: str, key: str, limit: int, window: int) -> bool:
 
 
 def client_ip(request) -> str:
-    """The client's address. Behind a reverse proxy this must read the proxy's header instead: change it here."""
-    return request.META.get("REMOTE_ADDR", "")
+    """The client's address: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT reverse proxies the address the
+    outermost of them saw, which is that many entries from the right of X-Forwarded-For (whatever the client
+    put further left is not trusted). Also the client address of django-axes and of the audit trail."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if proxies <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    if len(forwarded) < proxies:
+        return remote  # a proxy did not add its entry: misconfigured, do not guess
+    candidate = forwarded[-proxies]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote

@@ -5,9 +5,11 @@ DATABASE_URL (see README.md).
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -43,9 +45,14 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_tasks",
     "django_tasks_db",
+    "import_export",
     "guardian",
     "pgtrigger",
     "pghistory",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "institutions",
     "trainees",
@@ -62,8 +69,16 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Idle and absolute timeouts, sessions ended elsewhere; then who passed the second factor.
+    "accounts.middleware.SessionRegistryMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.NoStoreMiddleware",
     "pghistory.middleware.HistoryMiddleware",
     "accounts.middleware.PasswordChangeRequiredMiddleware",
+    "accounts.middleware.TwoFactorRequiredMiddleware",
+    # Last: turns a login refused by django-axes into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "hbwsrc.urls"
@@ -93,11 +108,24 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A streaming read replica: the read-only pages (views marked hbwsrc.routers.read_only) read from it; everything
+# else, and every write, uses the primary. In tests the replica alias mirrors the test database.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["hbwsrc.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    # First: refuses any attempt while the username or the address is locked out.
+    "axes.backends.AxesStandaloneBackend",
+    # ModelBackend that also refuses an expired one-time password.
+    "accounts.backends.AccountBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 # Guardian: no anonymous user; object permissions are granted on hierarchy nodes only.
@@ -110,17 +138,64 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "accounts.validators.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "accounts.validators.CompositionValidator"},
 ]
+# Account kinds ("office", "institution", "admin") whose passwords must mix 3 of 4 character classes, and
+# which must choose a new password every PASSWORD_MAX_AGE_DAYS days (0: never).
+PASSWORD_COMPOSITION_FOR = tuple(envlist("PASSWORD_COMPOSITION_FOR", "office"))
+PASSWORD_ROTATION_FOR = tuple(envlist("PASSWORD_ROTATION_FOR", "office"))
+PASSWORD_MAX_AGE_DAYS = int(os.environ.get("PASSWORD_MAX_AGE_DAYS", "90"))
+# An issued or reset one-time password stops working after this many hours.
+ONE_TIME_PASSWORD_HOURS = 72
+
+# Login lockout (django-axes): 5 failures within 15 minutes lock the username, and separately the address,
+# for 15 minutes; a superior unlocks an account earlier from its page.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # locked for 15 minutes, not 15 minutes after the last try
+AXES_LOCKOUT_CALLABLE = "accounts.views.lockout"
+AXES_CLIENT_IP_CALLABLE = "hbwsrc.ratelimit.client_ip"
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are in our own audit trail
+# How many reverse proxies in front of the application append to X-Forwarded-For (nginx: 1). 0 trusts no
+# header and uses the connection's address, which is right when nothing sits in front.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+# Two-factor authentication (django-otp): required for region-office and staff accounts, optional for others.
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "hbwsrc")
+OTP_RECOVERY_CODES = 10
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a TOTP secret or a recovery code
+TWO_FACTOR_RATE_LIMIT = (10, 300)  # codes tried per seconds, per account (each device also slows down by itself)
+
+# Sessions end after 30 minutes without a request and 12 hours after the login, whatever happens.
+SESSION_IDLE_SECONDS = 30 * 60
+SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 12 * 60 * 60
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# No inline script or style anywhere: templates link static files only (tests/test_headers.py checks).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+    }
+}
 if not DEBUG:
     # Behind a TLS-terminating reverse proxy that sets X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -142,8 +217,30 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Generated PDFs and uploaded scans: the local disk (MEDIA_ROOT) by default; with several app servers, S3-compatible
+# object storage shared by all of them (MEDIA_STORAGE=s3, the "s3" extra: pip install '.[s3]').
+MEDIA_STORAGE = os.environ.get("MEDIA_STORAGE", "filesystem")
+if MEDIA_STORAGE == "filesystem":
+    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif MEDIA_STORAGE == "s3":
+    DEFAULT_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ.get("AWS_STORAGE_BUCKET_NAME", ""),
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,  # MinIO, Ceph, OSS, COS...
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "location": os.environ.get("AWS_LOCATION", "media"),
+            "default_acl": None,  # private objects; the platform streams every file through its own views
+            "file_overwrite": False,
+            # Credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the environment (read by boto3).
+        },
+    }
+    if not DEFAULT_STORAGE["OPTIONS"]["bucket_name"]:
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME")
+else:
+    raise ImproperlyConfigured(f"MEDIA_STORAGE must be filesystem or s3, got {MEDIA_STORAGE!r}")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_STORAGE,
     # Hashed, compressed file names served by WhiteNoise in production (needs collectstatic).
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -162,6 +259,9 @@ TASKS = {"default": {"BACKEND": os.environ.get("TASK_BACKEND", "django_tasks_db.
 # Where verification QR codes point: the public address of this platform.
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 SCAN_MAX_BYTES = int(os.environ.get("SCAN_MAX_BYTES", str(10 * 1024 * 1024)))
+# Spreadsheet imports of probation records: larger files or more rows are refused with a message.
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(10 * 1024 * 1024)))
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "20000"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 VERIFY_RATE_LIMIT = (20, 60)  # requests per seconds, per client address
@@ -178,10 +278,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "hbwsrc.logging.JSONFormatter"}},
+    "filters": {"redact": {"()": "hbwsrc.logging.RedactFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
+            "filters": ["redact"],
             **({} if DEBUG else {"formatter": "json"}),
         }
     },

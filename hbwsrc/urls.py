@@ -1,6 +1,6 @@
-from django.contrib import admin
 from django.urls import include, path
 
+from hbwsrc.admin import site as admin_site
 from hbwsrc.health import healthz
 from institutions.views import home
 
@@ -11,6 +11,9 @@ urlpatterns = [
     path("records/", include("trainees.urls")),
     path("", include("reports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("admin/", admin.site.urls),
+    path("admin/", admin_site.urls),
     path("", include("institutions.urls")),
 ]
+
+# A generic page with an incident id, the id logged with the traceback (hbwsrc/errors.py).
+handler500 = "hbwsrc.errors.server_error"

@@ -9,6 +9,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from hbwsrc import identifiers
+from hbwsrc.widgets import DateInput
 from institutions.models import Institution, Office
 from institutions.scope import MANAGE_OFFICE, scope_for
 
@@ -202,7 +203,7 @@ class ProfileForm(forms.ModelForm):
             "contact_person": ProfileTextField,
             "contact_phone": ProfileTextField,
         }
-        widgets = {"licence_valid_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+        widgets = {"licence_valid_until": DateInput()}
 
     def clean_uscc(self):
         uscc = self.cleaned_data["uscc"]

@@ -1,14 +1,15 @@
 import copy
+import os
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from hbwsrc.routers import read_only
 from institutions import actions
 from institutions.forms import InstitutionForm, OfficeForm, ProfileForm, SearchForm
 from institutions.models import Institution, Office
@@ -32,19 +33,26 @@ def _search(request):
     return form, (form.cleaned_data["q"].strip() if form.is_valid() else "")
 
 
-def _with_subtree_counts(offices):
-    """Annotate each office with the number of institutions at or beneath it, in the same query."""
-    institutions_beneath = (
-        Institution.objects.filter(path__startswith=OuterRef("path"))
-        .order_by()
-        .values("region")
-        .annotate(n=Count("pk"))
-        .values("n")
+def _with_subtree_counts(offices) -> list[Office]:
+    """Give each office ``child_count`` and ``institution_count`` (institutions at or beneath it).
+
+    Two grouped queries for the whole list: the institutions under the offices' common path prefix, counted per
+    path with an index-only scan, then added up per office in Python. A correlated ``path LIKE office.path || '%'``
+    cannot use the path index and read the whole institution table once per office.
+    """
+    offices = list(offices)
+    if not offices:
+        return offices
+    children = dict(Office.objects.filter(parent__in=offices).order_by().values_list("parent").annotate(n=Count("pk")))
+    prefix = os.path.commonprefix([office.path for office in offices])
+    prefix = prefix[: prefix.rfind("/") + 1]  # never cut an id in two
+    per_path = list(
+        Institution.objects.filter(path__startswith=prefix).order_by().values_list("path").annotate(n=Count("pk"))
     )
-    return offices.annotate(
-        institution_count=Coalesce(Subquery(institutions_beneath), 0),
-        child_count=Count("children", distinct=True),
-    ).order_by("path")
+    for office in offices:
+        office.child_count = children.get(office.pk, 0)
+        office.institution_count = sum(n for path, n in per_path if path.startswith(office.path))
+    return offices
 
 
 def _save_or_report(form, save):
@@ -67,20 +75,23 @@ def home(request):
 
 
 @login_required
+@read_only
 def office_list(request):
     form, q = _search(request)
     offices = scope_for(request.user).offices().select_related("parent")
     if q:
         offices = offices.filter(Q(name__icontains=q) | Q(division_code__startswith=q))
-    page = _page(request, _with_subtree_counts(offices))
+    page = _page(request, offices.order_by("path"))
+    page.object_list = _with_subtree_counts(page.object_list)
     return render(request, "institutions/office_list.html", {"page": page, "form": form})
 
 
 @login_required
+@read_only
 def office_detail(request, public_id):
     office = _office_for(request, public_id)
     scope = scope_for(request.user)
-    children = _with_subtree_counts(office.children.all())
+    children = _with_subtree_counts(office.children.order_by("path"))
     institutions = office.institutions.annotate(account_count=Count("accounts")).order_by("name")
     return render(
         request,
@@ -133,6 +144,7 @@ def office_edit(request, public_id):
 
 
 @login_required
+@read_only
 def institution_list(request):
     form, q = _search(request)
     institutions = scope_for(request.user).institutions().select_related("office")

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from PIL import Image
 
+from hbwsrc.widgets import DateInput
 from reports.models import Roster
 
 SIGNATURES = (
@@ -84,7 +85,7 @@ class ReturnForm(forms.Form):
 
 
 class ReopenForm(forms.Form):
-    until = forms.DateField(label=_("Open until"), widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("Open until"), widget=DateInput())
     reason = forms.CharField(label=_("Reason"), max_length=500)
 
     def clean_until(self):

@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods
 
 from accounts import audit
 from accounts.models import AuditEvent
@@ -35,7 +35,7 @@ class LookupForm(forms.Form):
     )
 
     def clean_id_type(self):
-        return self.cleaned_data["id_type"] or IdType.RESIDENT  # a bare ?id_number= is a resident ID
+        return self.cleaned_data["id_type"] or IdType.RESIDENT  # a bare id_number is a resident ID
 
     def clean(self):
         cleaned = super().clean()
@@ -86,13 +86,14 @@ def group_by_year(records: list[ProbationRecord]) -> list[dict]:
 
 @never_cache
 @login_required
-@require_safe
+@require_http_methods(["GET", "POST"])
 def lookup(request):
-    """GET /lookup/?id_type=resident&id_number=...: office accounts only."""
+    """GET /lookup/ shows the form; POST looks up (never the ID number in a URL: URLs end up in access logs,
+    browser histories and Referer headers). Office accounts only."""
     user = request.user
     if not user.office_id:
         raise PermissionDenied
-    if "id_number" not in request.GET:
+    if request.method != "POST":
         return render(request, "reports/lookup.html", {"form": LookupForm()})
 
     limit, window = getattr(settings, "LOOKUP_RATE_LIMIT", DEFAULT_LOOKUP_RATE_LIMIT)
@@ -101,7 +102,7 @@ def lookup(request):
         response["Retry-After"] = str(window)
         return response
 
-    form = LookupForm(request.GET)
+    form = LookupForm(request.POST)
     if not form.is_valid():
         return render(request, "reports/lookup.html", {"form": form}, status=400)
 
@@ -117,7 +118,8 @@ def lookup(request):
         request,
         "reports/lookup.html",
         {
-            "form": form,
+            # A blank form: the page shows the number masked, never the full number typed.
+            "form": LookupForm(initial={"id_type": id_type}),
             "searched": True,
             "person": records[0].person if records else None,
             "years": group_by_year(records),

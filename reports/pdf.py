@@ -12,7 +12,19 @@ import segno
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from weasyprint import HTML
+
+#: Characters written as CSS escapes inside a CSS string in the page's <style>: the string's delimiters, the
+#: escape character and whatever could end the <style> element or be read as markup.
+_CSS_UNSAFE = set("\"\\'<>&")
+
+
+def css_string(value: str) -> str:
+    """``value`` for the inside of a double-quoted CSS string (``content: "..."``), safe inside <style>."""
+    return mark_safe(
+        "".join(f"\\{ord(c):x} " if c in _CSS_UNSAFE or ord(c) < 32 or ord(c) == 127 else c for c in value)
+    )
 
 
 def verification_url(roster) -> str:
@@ -30,6 +42,7 @@ def roster_html(roster, entries) -> str:
         "reports/roster_pdf.html",
         {
             "roster": roster,
+            "institution_name_css": css_string(roster.institution_name),
             "entries": entries,
             "verification_url": url,
             "qr": qr_data_uri(url),

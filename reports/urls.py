@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import lookup, verification, views
+from reports import audit_views, dashboard_views, lookup, verification, views
 
 app_name = "reports"
 urlpatterns = [
@@ -16,4 +16,9 @@ urlpatterns = [
     path("verify/", verification.verify, name="verify"),
     path("verify/<str:code>/", verification.verify, name="verify_code"),
     path("lookup/", lookup.lookup, name="lookup"),
+    path("dashboard/", dashboard_views.dashboard_view, name="dashboard"),
+    path("dashboard/<uuid:public_id>/", dashboard_views.dashboard_view, name="dashboard_office"),
+    path("dashboard/<uuid:public_id>/not-submitted/", dashboard_views.not_submitted_view, name="not_submitted"),
+    path("audit/", audit_views.audit_events, name="audit_events"),
+    path("audit/changes/", audit_views.data_changes, name="audit_changes"),
 ]

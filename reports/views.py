@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from hbwsrc.routers import read_only
 from institutions.scope import scope_for
 from reports import actions
 from reports.forms import FilingFilterForm, ReopenForm, ReturnForm, ScanForm
@@ -137,7 +138,7 @@ def roster_status(request, public_id):
 @login_required
 def roster_pdf(request, public_id):
     roster = _roster_for(request, public_id)
-    if roster.pdf_state != Roster.PdfState.READY:
+    if roster.pdf_state != Roster.PdfState.READY or not roster.pdf:
         raise Http404(_("The PDF is not ready yet."))
     filename = f"{roster.exam_year.year}-roster-v{roster.version}.pdf"
     return FileResponse(roster.pdf.open("rb"), content_type="application/pdf", filename=filename)
@@ -203,6 +204,7 @@ def roster_transition(request, public_id, action):
 
 
 @login_required
+@read_only
 def filing_list(request):
     """An office's view of its subtree's filings for the current year, by status."""
     office = request.user.office

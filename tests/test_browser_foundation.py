@@ -5,10 +5,13 @@ buttons or labels: inputs are found by their name attribute and forms are submit
 the form inside ``main`` (the header holds the logout form).
 """
 
+import base64
 import re
+import time
 
 import pytest
 from django.urls import reverse
+from django_otp.oath import TOTP
 
 from accounts.models import AuditEvent, User
 from institutions.models import Institution, Office, Region
@@ -64,6 +67,20 @@ def log_in(page, base_url, username, password):
     assert path_of(page) != reverse("accounts:login"), f"login of {username} failed"
 
 
+def set_up_two_factor(page):
+    """A region-office account must set up an authenticator: read the key off the page as an app would."""
+    assert path_of(page).startswith(reverse("accounts:two_factor_setup"))
+    assert page.locator("#otp-qr svg").count() == 1
+    key = base64.b32decode(page.locator("#otp-secret").inner_text().replace(" ", ""))
+    totp = TOTP(key)
+    totp.time = time.time()
+    page.locator("main input[name=token]").fill(f"{totp.token():06d}")
+    submit_main_form(page)
+    assert page.locator("#recovery-codes li").count() == 10
+    with page.expect_navigation():
+        page.locator("main a.button.primary").click()
+
+
 def log_out(page):
     with page.expect_navigation():
         page.locator(f"header form[action='{reverse('accounts:logout')}'] button[type=submit]").click()
@@ -102,8 +119,9 @@ def test_region_office_issues_a_prefecture_account_which_creates_an_institution_
     yichang = Office.objects.create(region=hubei, parent=root, name="宜昌市", kind="prefecture", division_code="420500")
     make_account("hubei", root)
 
-    # 1. The region office logs in, opens 武汉市 and issues its office account.
+    # 1. The region office logs in, sets up its second factor, opens 武汉市 and issues its office account.
     log_in(page, base, "hubei", PASSWORD)
+    set_up_two_factor(page)
     assert path_of(page) == root.get_absolute_url()
     with page.expect_navigation():
         page.locator("main").get_by_role("link", name="武汉市", exact=True).click()

@@ -124,7 +124,9 @@ def test_history_hides_person_changes_made_by_another_institution(rworld, django
     assert own.post(reverse("trainees:create"), rworld.record_data()).status_code == 302
     record = ProbationRecord.objects.get()
     other = world.client_for(world.hongshan_master)
-    later = rworld.record_data(start_date="2025-07-01", end_date="2026-06-30", assessed_on="2026-07-02", school="同济大学")
+    later = rworld.record_data(
+        start_date="2025-07-01", end_date="2026-06-30", assessed_on="2026-07-02", school="同济大学"
+    )
     assert other.post(reverse("trainees:create"), later).status_code == 302
     assert Person.objects.get().school == "同济大学"
     page = own.get(reverse("trainees:history", args=[record.public_id])).content.decode()

@@ -125,8 +125,9 @@ def logged_in(user, client: Client | None = None) -> Client:
     client = client or Client()
     if user is not None:
         client.force_login(user)
-        if two_factor.required_by_role(user):
-            device, _created = TOTPDevice.objects.get_or_create(user=user, name="tests", defaults={"confirmed": True})
+        if two_factor.required_for(user):
+            device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+            device = device or TOTPDevice.objects.create(user=user, name="tests", confirmed=True)
             session = client.session
             session[DEVICE_ID_SESSION_KEY] = device.persistent_id
             session.save()

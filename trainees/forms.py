@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hbwsrc import identifiers
+from hbwsrc.widgets import DateInput
 from trainees.models import Eligibility, ExamCategory, ExamYear, IdType, Person, ProbationRecord
 
 PERSON_FIELDS = (
@@ -58,8 +59,8 @@ class PersonForm(forms.ModelForm):
         model = Person
         fields = PERSON_FIELDS
         widgets = {
-            "birth_date": forms.DateInput(attrs={"type": "date"}),
-            "graduation_date": forms.DateInput(attrs={"type": "date"}),
+            "birth_date": DateInput(),
+            "graduation_date": DateInput(),
         }
 
 
@@ -70,21 +71,21 @@ class RecordForm(forms.ModelForm):
     id_number = forms.CharField(label=_("ID number"), max_length=40)
     name = forms.CharField(label=_("name"), max_length=50)
     sex = Person._meta.get_field("sex").formfield()
-    birth_date = forms.DateField(label=_("birth date"), widget=forms.DateInput(attrs={"type": "date"}))
+    birth_date = forms.DateField(label=_("birth date"), widget=DateInput())
     education = Person._meta.get_field("education").formfield()
     school = forms.CharField(label=_("school"), max_length=100)
     major = forms.CharField(label=_("major"), max_length=100)
     graduation_date = forms.DateField(
-        label=_("graduation date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("graduation date"), required=False, widget=DateInput()
     )
 
     class Meta:
         model = ProbationRecord
         fields = RECORD_FIELDS
         widgets = {
-            "start_date": forms.DateInput(attrs={"type": "date"}),
-            "end_date": forms.DateInput(attrs={"type": "date"}),
-            "assessed_on": forms.DateInput(attrs={"type": "date"}),
+            "start_date": DateInput(),
+            "end_date": DateInput(),
+            "assessed_on": DateInput(),
             "content": forms.Textarea(attrs={"rows": 4}),
         }
 
@@ -255,7 +256,8 @@ class RecordFilterForm(forms.Form):
     )
     withdrawn = forms.BooleanField(label=_("Include withdrawn"), required=False)
     office = forms.ModelChoiceField(label=_("sub-office"), queryset=None, required=False)
-    institution = forms.ModelChoiceField(label=_("trial institution"), queryset=None, required=False)
+    # Part of an institution's name (the list filters with icontains; the template shows a text box).
+    institution = forms.CharField(label=_("trial institution"), required=False, max_length=200)
     sort = forms.ChoiceField(
         label=_("Sort by"),
         required=False,
@@ -273,7 +275,7 @@ class ExamYearForm(forms.ModelForm):
         model = ExamYear
         fields = ["year", "cutoff", "entry_opens", "entry_closes", "filing_opens", "filing_closes", "is_current"]
         widgets = {
-            name: forms.DateInput(attrs={"type": "date"})
+            name: DateInput()
             for name in ("cutoff", "entry_opens", "entry_closes", "filing_opens", "filing_closes")
         }
 
@@ -301,6 +303,7 @@ class ExamYearForm(forms.ModelForm):
         # "Only one current year" is enforced by the action (which moves the flag); skip that one constraint here.
         exclude = self._get_validation_exclusions()
         exclude.add("is_current")
+        exclude.discard("region")  # set by the view, not a form field; needed to check "one row per year"
         try:
             self.instance.validate_constraints(exclude=exclude)
         except forms.ValidationError as error:

@@ -12,8 +12,10 @@ import pghistory
 import pgtrigger
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateRangeField, RangeBoundary, RangeOperators
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import F, Func, Q
+from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -174,6 +176,12 @@ class Person(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["id_type", "id_number"], name="person_unique_id"),
         ]
+        indexes = [
+            # The record list's search (name or ID number, any part of it): trigram indexes, so that a search over
+            # a whole region starts from the few matching persons (bench/EXPLAIN.md).
+            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="person_name_trgm_idx"),
+            GinIndex(fields=["id_number"], opclasses=["gin_trgm_ops"], name="person_id_number_trgm_idx"),
+        ]
         triggers = [pgtrigger.Protect(name="person_never_deleted", operation=pgtrigger.Delete)]
 
     def __str__(self):
@@ -294,6 +302,13 @@ class ProbationRecord(models.Model):
         ]
         indexes = [
             models.Index(fields=["institution", "exam_year"], name="record_institution_year_idx"),
+            # Lists: an office's records are its institutions' active records, newest first; counted and ordered
+            # from this index alone (index-only scans, see trainees.views.paginate_records).
+            models.Index(
+                fields=["institution", "-created_at", "id"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="record_active_inst_new_idx",
+            ),
             models.Index(fields=["person", "exam_year", "category"], name="record_person_year_cat_idx"),
         ]
         triggers = [pgtrigger.Protect(name="record_never_deleted", operation=pgtrigger.Delete)]
@@ -410,3 +425,56 @@ class Eligibility(models.Model):
         if self.gap_days:
             text += " " + _("Periods are not continuous (%(days)s days of gaps).") % {"days": self.gap_days}
         return text
+
+
+class ImportJob(models.Model):
+    """One uploaded spreadsheet of records: checked (a dry run), then imported all at once, in the background.
+
+    The report is JSON written by ``trainees.imports``: file-level errors, every bad row (row, column, message)
+    and what the good rows create or change. ``rows_done`` moves while a task works, so the page can show progress.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be checked")
+        CHECKING = "checking", _("Checking")
+        CHECKED = "checked", _("Checked")
+        IMPORTING = "importing", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Not imported")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    institution = models.ForeignKey(
+        "institutions.Institution", models.PROTECT, related_name="+", verbose_name=_("trial institution")
+    )
+    created_by = models.ForeignKey("accounts.User", models.PROTECT, related_name="+", verbose_name=_("uploaded by"))
+    created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    report = models.JSONField(_("report"), default=dict, blank=True)
+    imported_at = models.DateTimeField(_("imported"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("record import")
+        verbose_name_plural = _("record imports")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["institution", "-created_at"], name="importjob_institution_idx")]
+
+    def __str__(self):
+        return f"{self.original_name} ({self.get_status_display()})"
+
+    def get_absolute_url(self):
+        return reverse("trainees:import_detail", args=[self.public_id])
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (self.Status.PENDING, self.Status.CHECKING, self.Status.IMPORTING)
+
+    @property
+    def can_confirm(self) -> bool:
+        return (
+            self.status == self.Status.CHECKED and not self.report.get("file_errors") and not self.report.get("errors")
+        )

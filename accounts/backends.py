@@ -1,0 +1,12 @@
+from django.contrib.auth.backends import ModelBackend
+
+
+class AccountBackend(ModelBackend):
+    """Django's backend, refusing also an issued or reset one-time password that has expired.
+
+    The login form then shows its usual message, the same as for a wrong password or an unknown username. A
+    session opened with such a password before it expired ends too: ``get_user`` asks the same question.
+    """
+
+    def user_can_authenticate(self, user):
+        return super().user_can_authenticate(user) and not getattr(user, "one_time_password_expired", False)

@@ -1,0 +1,271 @@
+"""Index review: EXPLAIN (ANALYZE, BUFFERS) of every query the main list pages run, on a scale database.
+
+    .venv/bin/python bench/explain.py --database-url postgres://postgres@127.0.0.1:5432/hbwsrc_nation
+
+The queries are not written by hand: each page is requested through Django's test client as an account of the
+right role (湖北's region office, 武汉, a county office, an institution with about 100 records this year), the SQL
+it runs is captured, and each query touching the application's tables is explained. The verdict flags a
+sequential scan of any table holding more than SMALL_TABLE rows; bench/EXPLAIN.md records the result.
+"""
+
+import argparse
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL_TABLE = 10_000
+# Queries every authenticated request makes (session, account, grants): explained once, under "request overhead".
+OVERHEAD = ("django_session", "accounts_usersession", "userobjectpermission", 'FROM "accounts_user"')
+
+
+# What the plans say, page by page (the verdict column is computed; these notes are the review).
+NOTES = {
+    "record list": "Counted and paged on primary keys from `record_active_inst_new_idx` (institution, created_at "
+    "DESC, id) WHERE active: a nested loop over the subtree's institutions (`institution_path_idx` prefix range) "
+    "with index-only scans, then a top-N sort; the 50 rows are fetched by primary key. Cost grows with the "
+    "records of the account's own subtree, not with the table: a region office reads its whole region "
+    "(the slowest list).",
+    "record list, search by name + result filter": "The institution's records by `record_active_inst_new_idx`; "
+    "the name filter on the joined person.",
+    "record list, eligibility filter": "The eligibility view is grouped per (person, year, category) and reached "
+    "through `reports_dash_record_person_idx` for each record of the scope: fine for an institution, O(scope) "
+    "for a whole region.",
+    "record detail": "Primary-key and unique (public_id) lookups.",
+    "record create form": "Small reference tables (exam years, categories).",
+    "roster draft (roster home)": "The institution's records of the year by `record_institution_year_idx`, their "
+    "eligibility by `reports_dash_record_person_idx`; rosters by `roster_unique_version`.",
+    "record list, year + result + sub-office filters": "As the record list, restricted to the sub-office's "
+    "institutions (a narrower path prefix); year and result filter the index-only rows' heap tuples.",
+    "record list, search by name": "Trigram GIN indexes `person_name_trgm_idx` (UPPER(name)) and "
+    "`person_id_number_trgm_idx`: a BitmapOr finds the few matching persons, then their records by person. A "
+    "one- or two-character search has no trigram and reads the persons of the scope instead.",
+    "record list, sorted by name": "Sorting a whole region by name needs every record's person: one index probe "
+    "per record of the scope (O(region), ~230 ms for a region office); accepted for an explicit sort, the default "
+    "order stays index-only.",
+    "office list": "Offices by `office_path_idx`; subtree counts from one index-only scan of "
+    "`institution_path_idx` under the page's common prefix, grouped by path (was a correlated LIKE reading the "
+    "whole institution table once per office: 4 s a page at nation scale).",
+    "office detail": "As the office list, for the children; the office's institutions by its foreign key.",
+    "institution list": "`institution_path_idx` prefix range; the name order is a sort of the subtree's "
+    "institutions (at most a region's).",
+    "institution list, search": "Prefix range, then the name filter on the subtree's institutions.",
+    "filing list": "The subtree's institutions by `institution_path_idx`; the latest roster of each on the page "
+    "by `reports_dash_roster_latest_idx`.",
+    "filing list, status filter": "Filtering on the latest status needs it for every institution of the "
+    "subtree: one index probe each (`reports_dash_roster_latest_idx`), O(subtree institutions).",
+    "eligibility lookup (POST)": "`person_unique_id`, then the person's records by `record_person_year_cat_idx`.",
+    "dashboard": "Its own covering indexes (reports migration 0003), index-only.",
+}
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"))
+    parser.add_argument("--output", default=str(ROOT / "bench" / "EXPLAIN.md"))
+    return parser.parse_args()
+
+
+def setup(database_url):
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        DEBUG="False",
+        SECRET_KEY=os.environ.get("SECRET_KEY", "explain-only-" + "x" * 40),
+        ALLOWED_HOSTS="testserver",
+        SECURE_SSL_REDIRECT="False",
+        DATABASE_URL=database_url,
+    )
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def pages():
+    from django.db.models import Count, Q
+    from django.urls import NoReverseMatch, reverse
+
+    from accounts.models import User
+    from institutions.models import Institution, Office, Region
+    from trainees.models import ExamYear, Person, ProbationRecord
+
+    region = Region.objects.get(division_code="420000")
+    year = ExamYear.objects.get(region=region, is_current=True)
+    root = Office.objects.get(region=region, parent=None)
+    prefecture = Office.objects.filter(parent=root).order_by("pk").first()
+    county = Office.objects.filter(parent=prefecture).annotate(n=Count("institutions")).order_by("-n", "pk").first()
+    sized = (
+        Institution.objects.filter(region=region)
+        .annotate(n=Count("records", filter=Q(records__exam_year=year, records__withdrawn_at__isnull=True)))
+        .filter(n__gte=1)
+        .values_list("pk", "n")
+    )
+    institution = Institution.objects.get(pk=min(sized, key=lambda row: (abs(row[1] - 100), row[0]))[0])
+    users = {
+        "region office": User.objects.filter(office=root).first(),
+        "prefecture office": User.objects.filter(office=prefecture).first(),
+        "county office": User.objects.filter(office=county).first(),
+        "institution": User.objects.get(institution=institution, is_master=True),
+    }
+    record = ProbationRecord.objects.filter(institution=institution).order_by("pk").first()
+    name = Person.objects.filter(records__institution=institution).order_by("pk").values_list("name", flat=True)[0]
+    region_name = Person.objects.filter(records__exam_year=year).order_by("-pk").values_list("name", flat=True)[0]
+    number = Person.objects.filter(records__exam_year=year).order_by("pk").values_list("id_number", flat=True)[0]
+    listed = [
+        ("record list", "institution", "/records/"),
+        ("record list, search by name + result filter", "institution", f"/records/?q={name}&result=passed"),
+        ("record list, eligibility filter", "institution", "/records/?eligibility=eligible"),
+        ("record detail", "institution", f"/records/{record.public_id}/"),
+        ("record create form", "institution", "/records/new/"),
+        ("roster draft (roster home)", "institution", "/rosters/"),
+        ("record list", "county office", "/records/"),
+        ("record list", "prefecture office", "/records/"),
+        ("record list", "region office", "/records/"),
+        ("record list, year + result + sub-office filters", "region office",
+         f"/records/?exam_year={year.pk}&result=passed&office={prefecture.pk}"),
+        ("record list, search by name", "region office", f"/records/?q={region_name}"),
+        ("record list, sorted by name", "region office", "/records/?sort=person__name"),
+        ("office list", "region office", "/offices/"),
+        ("office detail", "prefecture office", f"/offices/{prefecture.public_id}/"),
+        ("institution list", "region office", "/institutions/"),
+        ("institution list, search", "region office", f"/institutions/?q={institution.name[:4]}"),
+        ("filing list", "county office", "/rosters/filings/"),
+        ("filing list", "region office", "/rosters/filings/"),
+        ("filing list, status filter", "region office", "/rosters/filings/?status=submitted"),
+        ("eligibility lookup (POST)", "county office", "/lookup/", {"id_type": "resident", "id_number": number}),
+    ]  # fmt: skip
+    try:
+        listed.append(("dashboard", "region office", reverse("reports:dashboard"), None))
+    except NoReverseMatch:
+        pass
+    return users, listed
+
+
+def explain(sql: str) -> tuple[str, float]:
+    from django.db import connection
+
+    sql = re.sub(r'^DECLARE "[^"]+" NO SCROLL CURSOR WITH(OUT)? HOLD FOR ', "", sql)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    match = re.search(r"Execution Time: ([\d.]+) ms", plan)
+    return plan, float(match.group(1)) if match else 0.0
+
+
+def table_sizes() -> dict:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reltuples::bigint FROM pg_class"
+            " WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace"
+        )
+        return dict(cursor.fetchall())
+
+
+def verdict(plan: str, sizes: dict) -> str:
+    large = []
+    for table in re.findall(r"(?:Parallel )?Seq Scan on (\w+)", plan):
+        if sizes.get(table, 0) > SMALL_TABLE:
+            large.append(f"{table} ({sizes[table]:,} rows)")
+    if large:
+        return "SEQUENTIAL SCAN of " + ", ".join(sorted(set(large)))
+    small = sorted({t for t in re.findall(r"Seq Scan on (\w+)", plan)})
+    note = f"; sequential scans only of small tables ({', '.join(small)})" if small else ""
+    return "indexes" + note
+
+
+def main():
+    args = parse_args()
+    setup(args.database_url)
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, override_settings
+
+    sizes = table_sizes()
+    users, listed = pages()
+    middleware = [m for m in settings.MIDDLEWARE if "TwoFactorRequired" not in m]
+    database = settings.DATABASES["default"]["NAME"]
+    out = [
+        f"# Index review: {database}",
+        "",
+        f"Generated by `bench/explain.py` on {time.strftime('%Y-%m-%d %H:%M')}. Table sizes: "
+        + ", ".join(
+            f"{t} {sizes.get(t, 0):,}"
+            for t in (
+                "trainees_probationrecord",
+                "trainees_person",
+                "institutions_institution",
+                "institutions_office",
+                "reports_roster",
+                "reports_rosterentry",
+                "accounts_user",
+            )
+        )  # fmt: skip
+        + ".",
+        "",
+        "Each page is requested through the test client as the account named; every query it runs on the "
+        "application's tables is explained with `EXPLAIN (ANALYZE, BUFFERS)`. The verdict flags a sequential scan "
+        f"of a table of more than {SMALL_TABLE:,} rows.",
+        "",
+    ]
+    summary = []
+    overhead_done = False
+    with override_settings(MIDDLEWARE=middleware):
+        for title, role, path, *data in listed:
+            client = Client()
+            client.force_login(users[role])
+
+            def request(client=client, path=path, data=data):
+                return client.post(path, data[0]) if data and data[0] else client.get(path)
+
+            request()  # warm the caches
+            with CaptureQueriesContext(connection) as captured:
+                response = request()
+            out += [f"## {title} ({role}): `{path}`", "", f"HTTP {response.status_code}, {len(captured)} queries.", ""]
+            worst, slowest = "indexes", 0.0
+            for query in captured.captured_queries:
+                sql = query["sql"].strip()
+                if not re.match(r"^(SELECT|DECLARE|WITH)", sql):
+                    continue
+                is_overhead = any(marker in sql.split(" WHERE ")[0] for marker in OVERHEAD) and "COUNT" not in sql
+                if is_overhead and overhead_done:
+                    continue
+                plan, ms = explain(sql)
+                result = verdict(plan, sizes)
+                if not is_overhead:
+                    slowest = max(slowest, ms)
+                if result.startswith("SEQ"):
+                    worst = result
+                label = "request overhead (every page)" if is_overhead else "query"
+                out += [
+                    f"**{label}**, {ms:.2f} ms: {result}",
+                    "",
+                    "```sql",
+                    sql[:2500],
+                    "```",
+                    "",
+                    "```",
+                    plan,
+                    "```",
+                    "",
+                ]
+            overhead_done = True
+            summary.append((title, role, len(captured), slowest, worst))
+    table = ["| page | account | queries | slowest query | plan | note |", "| --- | --- | ---: | ---: | --- | --- |"]
+    noted = set()
+    for title, role, count, ms, plan in summary:
+        note = NOTES.get(title, "") if title not in noted else "as above"
+        noted.add(title)
+        table.append(f"| {title} | {role} | {count} | {ms:.1f} ms | {plan} | {note} |")
+    text = "\n".join(out[:8] + ["## Summary", "", *table, ""] + out[8:])
+    Path(args.output).write_text(text)
+    print("\n".join(table))
+    print(f"Wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()

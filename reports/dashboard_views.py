@@ -1,0 +1,125 @@
+"""The filing dashboard of an office, its drill-down to sub-offices and the list of institutions yet to submit."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from accounts import audit
+from accounts.models import AuditEvent
+from institutions.models import Office
+from institutions.scope import scope_for
+from reports import charts, dashboard
+from reports.models import Roster
+from trainees.exports import SheetSpec, csv_bytes, file_response, xlsx_bytes
+from trainees.models import ExamYear
+
+
+def _office_for(request, public_id=None) -> Office:
+    """The user's own office, or an office beneath it; offices elsewhere are not found, institutions are refused."""
+    user = request.user
+    if user.office_id is None:
+        raise PermissionDenied
+    offices = scope_for(user).offices().select_related("region")
+    if public_id is None:
+        return get_object_or_404(offices, pk=user.office_id)
+    return get_object_or_404(offices, public_id=public_id)
+
+
+def _breadcrumbs(request, office) -> list[Office]:
+    """The office's ancestors from the user's own office down (the user sees nothing above his own)."""
+    top = request.user.office
+    return [ancestor for ancestor in office.ancestors() if ancestor.depth >= top.depth and ancestor.pk != office.pk]
+
+
+@never_cache
+@login_required
+def dashboard_view(request, public_id=None):
+    office = _office_for(request, public_id)
+    exam_year = ExamYear.objects.current_for(office.region)
+    context = {"office": office, "exam_year": exam_year, "crumbs": _breadcrumbs(request, office)}
+    if exam_year is not None:
+        board = dashboard.build(office, exam_year)
+        context.update(
+            board=board,
+            progress_chart=charts.filing_progress(board.office_rows),
+            daily_chart=charts.daily_entries(board.daily),
+        )
+    return render(request, "reports/dashboard.html", context)
+
+
+EXPORT_HEADERS = (
+    lambda: _("Institution"),
+    lambda: _("Supervising office"),
+    lambda: _("Contact person"),
+    lambda: _("Contact phone"),
+    lambda: _("Master account"),
+    lambda: _("Master account holder"),
+    lambda: _("Master account phone"),
+    lambda: _("Records this year"),
+    lambda: _("Roster status"),
+)
+
+
+def _export(request, office, exam_year, institutions, fmt):
+    statuses = dict(Roster.Status.choices)
+    rows = [
+        (
+            institution.name,
+            institution.office.name,
+            institution.contact_person,
+            institution.contact_phone,
+            institution.master_username or "",
+            institution.master_name or "",
+            institution.master_phone or "",
+            institution.records_count,
+            str(statuses.get(institution.filing_status, _("Not started"))),
+        )
+        for institution in institutions
+    ]
+    headers = [header() for header in EXPORT_HEADERS]
+    audit.record(
+        AuditEvent.Kind.EXPORT,
+        actor=request.user,
+        target=office,
+        changes={"export": "not_submitted", "exam_year": exam_year.year, "format": fmt, "rows": len(rows)},
+        request=request,
+    )
+    filename = f"{exam_year.year}-not-submitted-{timezone.localdate():%Y%m%d}.{fmt}"
+    if fmt == "xlsx":
+        sheet = SheetSpec(
+            _("Not submitted"), headers, rows, text_columns={3, 6}, widths=[36, 20, 12, 16, 16, 14, 16, 10, 12]
+        )
+        return file_response(xlsx_bytes([sheet]), filename, fmt)
+    return file_response(csv_bytes(headers, rows), filename, fmt)
+
+
+@never_cache
+@login_required
+def not_submitted_view(request, public_id):
+    """Institutions beneath the office that have not submitted this year's roster, with their contacts."""
+    office = _office_for(request, public_id)
+    exam_year = ExamYear.objects.current_for(office.region)
+    if exam_year is None:
+        return render(request, "reports/not_submitted.html", {"office": office, "exam_year": None})
+    institutions = dashboard.not_submitted(office, exam_year)
+    fmt = request.GET.get("export")
+    if fmt in ("csv", "xlsx"):
+        return _export(request, office, exam_year, institutions, fmt)
+    page = Paginator(institutions, 50).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    return render(
+        request,
+        "reports/not_submitted.html",
+        {
+            "office": office,
+            "exam_year": exam_year,
+            "page": page,
+            "crumbs": _breadcrumbs(request, office),
+            "days_left": (exam_year.filing_closes - today).days,
+            "statuses": dict(Roster.Status.choices),
+        },
+    )
