@@ -149,6 +149,7 @@ class AuditEvent(models.Model):
         FULL_ID_VIEW = "full_id_view", _("Full ID number viewed")
         EXPORT = "export", _("Export")
         IMPORT = "import", _("Import")
+        EXAM_YEAR_SAVE = "exam_year_save", _("Exam year saved")
         LOGIN_LOCKED_OUT = "login_locked_out", _("Login refused: locked out")
         ACCOUNT_UNLOCK = "account_unlock", _("Account unlocked")
         TWO_FACTOR_ENABLE = "two_factor_enable", _("Two-factor authentication set up")

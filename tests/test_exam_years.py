@@ -166,3 +166,27 @@ def test_the_current_year_can_still_be_edited(rworld):
     rworld.year.refresh_from_db()
     assert rworld.year.entry_closes == datetime.date.today() + datetime.timedelta(days=301)
     assert rworld.year.is_current
+
+
+def test_saving_an_exam_year_is_audited_with_old_and_new_dates(world):
+    from django.urls import reverse
+
+    from accounts.models import AuditEvent
+    from trainees.models import ExamYear
+
+    client = world.client_for(world.region_user)
+    data = {
+        "year": 2031,
+        "cutoff": "",
+        "entry_opens": "2030-09-01",
+        "entry_closes": "2031-08-31",
+        "filing_opens": "2031-01-01",
+        "filing_closes": "2031-03-31",
+    }
+    assert client.post(reverse("trainees:exam_year_create"), data).status_code == 302
+    year = ExamYear.objects.get(year=2031)
+    client.post(reverse("trainees:exam_year_edit", args=[year.public_id]), {**data, "filing_closes": "2031-04-15"})
+    events = AuditEvent.objects.filter(kind=AuditEvent.Kind.EXAM_YEAR_SAVE, target_id=str(year.public_id))
+    assert events.count() == 2
+    assert events.order_by("-pk").first().changes == {"filing_closes": ["2031-03-31", "2031-04-15"]}
+    assert events.first().actor == world.region_user

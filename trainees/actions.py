@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts import audit
+from accounts.models import AuditEvent
 from institutions.scope import MANAGE_RECORDS, scope_for
 from trainees.models import ExamYear, OverlapAttempt, Person, ProbationRecord
 
@@ -162,14 +164,24 @@ def save_exam_year(exam_year: ExamYear, *, acting_user) -> ExamYear:
     """Create or change an exam year; making it current makes the region's other years not current."""
     if not scope_for(acting_user).can_configure_region(exam_year.region):
         raise PermissionDenied
-    if exam_year.pk and ExamYear.objects.get(pk=exam_year.pk).year < current_year_number(exam_year.region):
+    before = ExamYear.objects.get(pk=exam_year.pk) if exam_year.pk else None
+    if before is not None and before.year < current_year_number(exam_year.region):
         raise ValidationError(_("Past exam years are read-only."))
     if exam_year.is_current:
         ExamYear.objects.filter(region=exam_year.region, is_current=True).exclude(pk=exam_year.pk).update(
             is_current=False
         )
     exam_year.save()
+    audit.record(
+        AuditEvent.Kind.EXAM_YEAR_SAVE,
+        actor=acting_user,
+        target=exam_year,
+        changes=audit.diff(exam_year, audit.snapshot(before, EXAM_YEAR_FIELDS) if before else {}, EXAM_YEAR_FIELDS),
+    )
     return exam_year
+
+
+EXAM_YEAR_FIELDS = ("year", "cutoff", "entry_opens", "entry_closes", "filing_opens", "filing_closes", "is_current")
 
 
 def current_year_number(region) -> int:

@@ -175,7 +175,7 @@ def build_plan(rush_users: int) -> dict:
                 records=records_in(prefix_path=office.path, limit=50),
                 names=names_in(prefix_path=office.path, limit=10),
                 lookup_ids=list(
-                    Person.objects.filter(records__exam_year__region_id=office.region_id)
+                    Person.objects.filter(records__exam_year__region_id=office.region_id, id_type="resident")
                     .order_by("pk")
                     .values_list("id_number", flat=True)[:20]
                 ),
@@ -218,7 +218,9 @@ def build_plan(rush_users: int) -> dict:
         "institution": account_entry(master, "institution"),
     }
     lookup_ids = list(
-        Person.objects.filter(records__exam_year=year).order_by("pk").values_list("id_number", flat=True)[:500]
+        Person.objects.filter(records__exam_year=year, id_type="resident")
+        .order_by("pk")
+        .values_list("id_number", flat=True)[:500]
     )
 
     # The rush: 80% institutions, 15% county offices, 4% prefectures, 1% region offices, over every region.
