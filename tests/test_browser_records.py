@@ -37,7 +37,7 @@ def in_own_thread(steps):
     Playwright's sync API refuses to start while another sync Playwright (test_browser_foundation's
     session-wide browser) runs its event loop in the main thread; a separate thread has its own loop.
     """
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api
 
     def run():
         try:
