@@ -106,21 +106,7 @@ def finalise(institution, exam_year, *, acting_user, request=None) -> Roster:
         finalised_by=acting_user,
     )
     RosterEntry.objects.bulk_create(
-        RosterEntry(
-            roster=roster,
-            position=position,
-            record=record,
-            name=record.person.name,
-            sex=record.person.sex,
-            id_type=record.person.id_type,
-            id_number=record.person.id_number,
-            category=record.category.name,
-            departments=record.departments,
-            start_date=record.start_date,
-            end_date=record.end_date,
-            result=record.result,
-            is_fresh_graduate=record.is_fresh_graduate,
-        )
+        RosterEntry.copy_of(record, roster=roster, position=position)
         for position, record in enumerate(qualifying, start=1)
     )
     audit.record(

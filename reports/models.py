@@ -161,6 +161,25 @@ class RosterEntry(models.Model):
     def __str__(self):
         return f"{self.position}. {self.name}"
 
+    @classmethod
+    def copy_of(cls, record, *, roster, position) -> "RosterEntry":
+        """The row as the record and its person are now (needs ``person`` and ``category`` loaded)."""
+        return cls(
+            roster=roster,
+            position=position,
+            record=record,
+            name=record.person.name,
+            sex=record.person.sex,
+            id_type=record.person.id_type,
+            id_number=record.person.id_number,
+            category=record.category.name,
+            departments=record.departments,
+            start_date=record.start_date,
+            end_date=record.end_date,
+            result=record.result,
+            is_fresh_graduate=record.is_fresh_graduate,
+        )
+
     #: The fields compared between two versions of a roster.
     COMPARED_FIELDS = ("name", "sex", "id_number", "category", "departments", "start_date", "end_date", "result")
 

@@ -50,20 +50,7 @@ def _roster(institution, year, version, status, user, records):
         return_reason="盖章不清晰" if status == Roster.Status.RETURNED else "",
     )
     RosterEntry.objects.bulk_create(
-        RosterEntry(
-            roster=roster,
-            position=position,
-            record=record,
-            name=record.person.name,
-            sex=record.person.sex,
-            id_type=record.person.id_type,
-            id_number=record.person.id_number,
-            category=record.category.name,
-            departments=record.departments,
-            start_date=record.start_date,
-            end_date=record.end_date,
-            result=record.result,
-        )
+        RosterEntry.copy_of(record, roster=roster, position=position)
         for position, record in enumerate(records, start=1)
     )
     return roster
