@@ -113,12 +113,14 @@ def test_the_office_sees_filing_status_per_record_and_per_institution(spread):
     records = list(sheets[0].iter_rows(values_only=True))
     status = records[0].index("名单备案状态")
     place = records[0].index("试用机构")
+    with translation.override("zh-hans"):
+        not_submitted, no_roster = translation.gettext("Not submitted"), translation.gettext("No roster")
     assert {(row[place], row[status]) for row in records[1:]} == {
-        ("武汉市武昌医院", "Not submitted"),
-        ("洪山街社区卫生服务中心", "No roster"),
+        ("武汉市武昌医院", not_submitted),
+        ("洪山街社区卫生服务中心", no_roster),
     }
     institutions = {row[0]: row[5] for row in sheets[1].iter_rows(min_row=2, values_only=True)}
-    assert institutions == {"武汉市武昌医院": "Not submitted", "洪山街社区卫生服务中心": "No roster"}
+    assert institutions == {"武汉市武昌医院": not_submitted, "洪山街社区卫生服务中心": no_roster}
 
 
 def test_every_export_is_audited_with_its_filter_format_and_row_count(spread):

@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from trainees.models import OverlapAttempt, Person, ProbationRecord
 
@@ -68,7 +69,10 @@ def test_detail_warns_when_a_dental_category_has_no_dental_rotation(rworld):
     record = ProbationRecord.objects.get()
     assert record.category_mismatch()
     page = client.get(record.get_absolute_url()).content.decode()
-    assert "报考类别与试用科室不符" in page or "does not match the rotation departments" in page
+    with translation.override("zh-hans"):
+        warning = translation.gettext("The exam category does not match the rotation departments.")
+    assert warning == "报考类别与轮转科室不符。"
+    assert warning in page
 
     record_ok = ProbationRecord(category=rworld.dental, departments="口腔科")
     assert not record_ok.category_mismatch()
