@@ -53,6 +53,7 @@ def parse_args():
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rush-users", type=int, default=300)
     parser.add_argument("--rush-seconds", type=int, default=240)
+    parser.add_argument("--spawn-rate", type=float, default=10, help="rush users started per second")
     parser.add_argument("--skip-capacity", action="store_true")
     parser.add_argument("--skip-rush", action="store_true")
     parser.add_argument("--only", help="comma-separated page names for the capacity run")
@@ -148,7 +149,7 @@ def build_plan(rush_users: int) -> dict:
         return device.key
 
     def records_in(prefix_path=None, institution=None, limit=200):
-        records = ProbationRecord.objects.filter(exam_year__region=region, withdrawn_at__isnull=True)
+        records = ProbationRecord.objects.filter(withdrawn_at__isnull=True)
         if institution is not None:
             records = records.filter(institution=institution)
         else:
@@ -451,7 +452,7 @@ def rush(base: str, plan: dict, args, workdir: Path) -> tuple[list[dict], str]:
     env = dict(os.environ, BENCH_PLAN=str(plan_path))
     command = [
         str(ROOT / ".venv" / "bin" / "locust"), "-f", str(HERE / "locustfile.py"), "--headless",
-        "-u", str(args.rush_users), "-r", "20", "-t", f"{args.rush_seconds}s", "--host", base,
+        "-u", str(args.rush_users), "-r", str(args.spawn_rate), "-t", f"{args.rush_seconds}s", "--host", base,
         "--csv", str(prefix), "--only-summary", "--stop-timeout", "15", "--loglevel", "WARNING",
     ]  # fmt: skip
     completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
@@ -474,6 +475,9 @@ def rush(base: str, plan: dict, args, workdir: Path) -> tuple[list[dict], str]:
                 }
             )
     failures = Path(f"{prefix}_failures.csv").read_text() if Path(f"{prefix}_failures.csv").exists() else ""
+    for suffix in ("stats", "stats_history", "failures"):  # kept beside the summary: latency over time
+        if Path(f"{prefix}_{suffix}.csv").exists():
+            shutil.copy(f"{prefix}_{suffix}.csv", HERE / "results" / f"{args.label}-rush_{suffix}.csv")
     return rows, completed.stdout[-3000:] + completed.stderr[-3000:] + "\n" + failures
 
 
