@@ -82,6 +82,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "hbwsrc.urls"
+FORM_RENDERER = "hbwsrc.widgets.FormRenderer"
 WSGI_APPLICATION = "hbwsrc.wsgi.application"
 
 TEMPLATES = [
@@ -108,6 +109,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# QuerySet.iterator() (every <select> of model choices renders through it) would otherwise open a server-side
+# cursor WITH HOLD: DECLARE, FETCH and CLOSE, three round trips and a materialised result for a dozen rows. Nothing
+# here iterates over more rows than fit in memory, and a transaction-pooling PgBouncer needs this off anyway.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 # A streaming read replica: the read-only pages (views marked hbwsrc.routers.read_only) read from it; everything
 # else, and every write, uses the primary. In tests the replica alias mirrors the test database.
 if os.environ.get("DATABASE_REPLICA_URL"):
@@ -116,9 +121,12 @@ if os.environ.get("DATABASE_REPLICA_URL"):
         conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
         conn_health_checks=True,
     )
+    DATABASES["replica"]["DISABLE_SERVER_SIDE_CURSORS"] = True
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["hbwsrc.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The longest lists (records, audit events) count at most this many rows; past it they say "more than".
+LIST_COUNT_CAP = int(os.environ.get("LIST_COUNT_CAP", "10000"))
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -11,7 +11,6 @@ import json
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import render
 from django.utils import timezone
@@ -21,6 +20,7 @@ from django.views.decorators.cache import never_cache
 
 from accounts import audit
 from accounts.models import AuditEvent, User
+from hbwsrc.pagination import CappedPaginator
 from hbwsrc.widgets import DateInput
 from institutions.scope import VIEW_OFFICE, scope_for
 from reports import audit_trail
@@ -142,7 +142,7 @@ def audit_events(request):
             for event in chosen
         )
         return file_response(csv_bytes(headers, rows), f"audit-events-{_stamp()}.csv", "csv")
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    page = CappedPaginator(events, 50).get_page(request.GET.get("page"))
     for event in page:
         event.readable_changes = audit_trail.readable_audit_changes(event)
     return render(request, "reports/audit_events.html", {"form": form, "page": page, "query": _query(request)})
@@ -194,7 +194,7 @@ def data_changes(request):
             for label, old, new in change.changes or [("", None, None)]
         )
         return file_response(csv_bytes(headers, lines), f"data-changes-{_stamp()}.csv", "csv")
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    page = CappedPaginator(rows, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "reports/audit_changes.html",

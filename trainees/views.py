@@ -13,6 +13,7 @@ from pghistory.models import MiddlewareEvents
 from accounts import audit
 from accounts.models import AuditEvent, User
 from hbwsrc.identifiers import normalize_identifier
+from hbwsrc.pagination import CappedPaginator
 from hbwsrc.routers import read_only
 from institutions.scope import MANAGE_RECORDS, scope_for
 from trainees import actions
@@ -85,7 +86,7 @@ def paginate_records(records, number):
     index alone, so a region office's list costs one index pass over its own records, not a sort of full rows
     (bench/EXPLAIN.md).
     """
-    page = Paginator(records.values_list("pk", flat=True), 50).get_page(number)
+    page = CappedPaginator(records.values_list("pk", flat=True), 50).get_page(number)
     ids = list(page.object_list)
     rows = {record.pk: record for record in records.filter(pk__in=ids)}
     page.object_list = [rows[pk] for pk in ids if pk in rows]
