@@ -10,7 +10,13 @@ from guardian.shortcuts import assign_perm
 from accounts.models import User
 from hbwsrc import identifiers
 from institutions.models import Institution, Office, Region
-from institutions.scope import INSTITUTION_PERMISSIONS, MANAGE_RECORDS, OFFICE_PERMISSIONS, VIEW_INSTITUTION
+from institutions.scope import (
+    INSTITUTION_PERMISSIONS,
+    MANAGE_RECORDS,
+    OFFICE_PERMISSIONS,
+    VIEW_INSTITUTION,
+    VIEW_OFFICE,
+)
 from trainees.models import ExamCategory, ExamYear, Person, ProbationRecord
 
 DEMO_PASSWORD = "Hubei-Demo-2026"
@@ -73,7 +79,10 @@ ACCOUNTS = [
     ("wuchang", "420106", "武昌区考试管理机构", False),
     ("wcyy", "武汉市武昌医院", "武昌医院主帐号", True),
     ("wcyy_staff", "武汉市武昌医院", "武昌医院医务科", False),
+    ("hubei_audit", "420000", "湖北考区审计员", False),
 ]
+# Auditors: staff accounts of the region office that may only view it; they read the region in /admin/.
+AUDITORS = {"hubei_audit"}
 
 
 class Command(BaseCommand):
@@ -199,10 +208,10 @@ class Command(BaseCommand):
     def _account(self, username, node, full_name, master):
         if User.objects.filter(username=username).exists():
             return
-        user = User(username=username, full_name=full_name, is_master=master)
+        user = User(username=username, full_name=full_name, is_master=master, is_staff=username in AUDITORS)
         if isinstance(node, Office):
             user.office = node
-            perms = OFFICE_PERMISSIONS
+            perms = (VIEW_OFFICE,) if username in AUDITORS else OFFICE_PERMISSIONS
         else:
             user.institution = node
             perms = INSTITUTION_PERMISSIONS if master else (VIEW_INSTITUTION, MANAGE_RECORDS)
