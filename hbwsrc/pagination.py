@@ -19,7 +19,7 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def _bounded_count(self) -> int:
-        return self.object_list[: self.cap + 1].count()
+        return self.object_list.order_by()[: self.cap + 1].count()  # the order does not change the count
 
     @cached_property
     def count(self) -> int:
