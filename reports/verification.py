@@ -4,6 +4,10 @@ The page answers only what the spec allows: the roster's summary (institution, e
 persons, filing status and its date, SHA-256 of the PDF) and, given a name and an ID number together, whether
 that person is on it. It never lists names. Requests carrying a code are rate limited per client address before
 anything is looked up; every lookup that reaches the database is audited without the name or ID number.
+
+The code alone may travel in the URL (it is printed on the paper and is the QR code's target). The person check is a
+POST of the form: a name and an ID number in a URL would end up in browser histories, proxy and access logs and
+Referer headers, so a request whose query string carries either is refused before anything is read.
 """
 
 import re
@@ -13,7 +17,7 @@ from django.conf import settings
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods
 
 from accounts import audit
 from accounts.models import AuditEvent
@@ -86,14 +90,24 @@ def _summary(roster: Roster) -> dict:
     }
 
 
+# Query-string parameters that would put personal data in a URL.
+_PERSON_FIELDS = ("name", "id_number")
+
+
 @never_cache
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 def verify(request, code=None):
-    """GET /verify/ (the form) and /verify/<code>/ (the QR code's target)."""
-    data = request.GET.copy()
+    """GET /verify/ (the form) and /verify/<code>/ or /verify/?code= (the QR code's target: the summary);
+    POST of the form (to either) checks a person too."""
+    if any(field in request.GET for field in _PERSON_FIELDS):
+        return _refuse_person_in_url(request, code)
+    if request.method == "POST":
+        data = request.POST.copy()
+    else:
+        data = {"code": request.GET.get("code", "")}
     if code is not None:
         data["code"] = code
-    if code is None and not any(data.get(field) for field in VerifyForm.base_fields):
+    if request.method != "POST" and not data["code"]:
         return _render(request, {"form": VerifyForm()})
 
     limit, window = settings.VERIFY_RATE_LIMIT
@@ -131,6 +145,20 @@ def verify(request, code=None):
         return _render(request, context, status=404)
     context.update(summary=_summary(roster), person_checked=person_checked, on_roster=on_roster)
     return _render(request, context)
+
+
+def _refuse_person_in_url(request, code):
+    """400 for a name or an ID number in the query string: nothing is looked up, counted or logged, and neither
+    value is shown again; the form (with the code kept) says to send them with it."""
+    code = code if code is not None else request.GET.get("code", "")
+    form = VerifyForm(initial={"code": code[: VerifyForm.base_fields["code"].max_length]})
+    # Whatever renders this request from here on sees the path alone: the footer's language switch writes
+    # request.get_full_path() into the page, which would echo the values back.
+    request.META["QUERY_STRING"] = ""
+    response = _render(request, {"form": form, "person_in_url": True}, status=400)
+    # The page's own URL carries the values: no Referer at all for whatever it loads or links to.
+    response["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 def _render(request, context, status=200):

@@ -196,7 +196,6 @@ CASES = {
         None,
         lambda o: reverse("reports:verify"),
         lambda r, o: {"code": o["roster"].verification_code, "name": "学员1", "id_number": "11010519491231002X"},
-        method="get",
     ),
     "lookup": Case(
         "wuchang_user", lambda o: reverse("reports:lookup"), lambda r, o: {"id_number": "11010519491231002X"}

@@ -85,7 +85,7 @@ def test_the_lookup_result_shows_the_number_masked_and_the_url_never_carries_it(
 
 
 def test_the_access_log_leaves_out_query_strings_and_referers():
-    # GET forms (the record search, the public verification) may carry a name or an ID number in the query string.
+    # GET forms (the record search) may carry a name or an ID number in the query string.
     config = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
     log_format = config["access_log_format"]
     assert "%(U)s" in log_format
