@@ -7,6 +7,9 @@ scopes its rows by region (``ReadOnlyAdmin.region_lookup``), and so do the list 
 years. Nobody changes or deletes data here: apart from what superusers configure, every page is a view page, there
 are no bulk actions, and the history of an object is shown, never reverted (django-pghistory's admin is not
 installed). Office and institution accounts never get in: the admin's login page tells them they are not allowed.
+Beside the record list (``trainees.admin``) auditors and superusers export what the list shows, audited like the
+platform's exports, and superusers alone import a spreadsheet of records for an institution through the platform's
+import (checked, confirmed, all or nothing).
 Its logins go through the same lockout (django-axes' backend) and second factor (the middleware) as the platform's.
 """
 

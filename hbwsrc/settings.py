@@ -270,6 +270,10 @@ SCAN_MAX_BYTES = int(os.environ.get("SCAN_MAX_BYTES", str(10 * 1024 * 1024)))
 # Spreadsheet imports of probation records: larger files or more rows are refused with a message.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(10 * 1024 * 1024)))
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "20000"))
+# Uploaded import files hold ID numbers: purge_import_files deletes them this many days after upload (the job and
+# its report stay), and fails jobs left checking or importing this many minutes by a worker that died.
+IMPORT_FILE_RETENTION_DAYS = int(os.environ.get("IMPORT_FILE_RETENTION_DAYS", "30"))
+IMPORT_STUCK_MINUTES = int(os.environ.get("IMPORT_STUCK_MINUTES", "120"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 VERIFY_RATE_LIMIT = (20, 60)  # requests per seconds, per client address

@@ -69,5 +69,7 @@ def admin_kwargs(route: Route) -> dict:
         "app_label": labels[0] if labels else "auth",
         "url": "x",
         "pk": "1",
+        "fmt": "xlsx",  # the record list's export
+        "public_id": "00000000-0000-0000-0000-000000000000",  # an import job
     }
     return {name: samples[name] for name in route.params}

@@ -1,11 +1,31 @@
+import uuid
+from functools import partial
+
+from django import forms
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Exists, OuterRef
+from django.http import Http404, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts import audit
+from accounts.models import AuditEvent
 from hbwsrc.admin import ExamYearFilter, ReadOnlyAdmin, ReadOnlyInline, change_message_with_values, office_filter, site
+from hbwsrc.identifiers import normalize_identifier
+from institutions.models import Institution
+from institutions.scope import scope_for
 from reports.models import Roster, RosterEntry
-from trainees.models import ExamCategory, ExamYear, OverlapAttempt, Person, ProbationRecord, mask_id_number
+from trainees import actions, exports, imports, tasks
+from trainees.import_views import SHOWN_ROWS, ImportUploadForm
+from trainees.models import ExamCategory, ExamYear, ImportJob, OverlapAttempt, Person, ProbationRecord, mask_id_number
 
 
 @admin.register(ExamYear, site=site)
@@ -103,10 +123,51 @@ class WithdrawnFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AdminImportForm(ImportUploadForm):
+    """The web import's upload form, plus the institution the records are for (any, for a superuser)."""
+
+    institution = forms.CharField(
+        label=_("Trial institution"),
+        max_length=64,
+        help_text=_("Its unified social credit code (统一社会信用代码) or its public id."),
+    )
+    field_order = ("institution", "file")
+
+    def clean_institution(self):
+        code = self.cleaned_data["institution"].strip()
+        try:
+            institution = Institution.objects.filter(public_id=uuid.UUID(code)).first()
+        except ValueError:
+            institution = Institution.objects.filter(uscc=normalize_identifier(code)).first()
+        if institution is None:
+            raise forms.ValidationError(
+                gettext("No trial institution has this unified social credit code or public id.")
+            )
+        if not institution.profile_complete:
+            raise forms.ValidationError(
+                gettext("%(name)s has not completed its profile, so no records can be entered for it yet.")
+                % {"name": institution.name}
+            )
+        return institution
+
+
 @admin.register(ProbationRecord, site=site)
 class ProbationRecordAdmin(ReadOnlyAdmin):
-    """Read-only for everyone, superusers included: a record changes only through the platform's workflow, and a
-    record on a finalised, submitted or filed roster not even there (the database refuses)."""
+    """Read-only for everyone, superusers included: a record changes only through the platform's workflow (which the
+    import below goes through), and a record on a finalised, submitted or filed roster not even there (the database
+    refuses).
+
+    Two actions beside the list, with the platform's own rules:
+
+    * Export (auditors and superusers): what the list shows, with its filters, search and order, through
+      ``trainees.exports``, audited as an export like the platform's. ID numbers are whole only in the rows whose
+      record page the user could open in the platform (the export module's rule): a region's auditor holds
+      view_office on the region office, so his rows are whole; superusers hold no platform grant, so theirs are
+      masked.
+    * Import (superusers only; auditors change nothing): the platform's import job for a chosen institution (upload,
+      dry-run report, confirmation, all or nothing in the background). The superuser is the acting account: the
+      records are "entered by" him and the import is audited with him as actor and the institution as target.
+    """
 
     region_lookup = "institution__region"
     list_display = ("person", "masked_id", "institution", "exam_year", "category", "result", "start_date", "end_date")
@@ -129,6 +190,122 @@ class ProbationRecordAdmin(ReadOnlyAdmin):
     @admin.display(boolean=True, description=_("locked"), ordering="locked")
     def is_locked_now(self, obj):
         return obj.locked
+
+    def get_urls(self):
+        info = f"{self.opts.app_label}_{self.opts.model_name}"
+        view = self.admin_site.admin_view
+        return [
+            path("export/<str:fmt>/", view(self.export_view), name=f"{info}_export"),
+            path("import/", view(self.import_view), name=f"{info}_import"),
+            path("import/<uuid:public_id>/", view(self.import_job_view), name=f"{info}_import_job"),
+            *super().get_urls(),
+        ]
+
+    # --- export ------------------------------------------------------------------------------------------------
+
+    def export_view(self, request, fmt):
+        if fmt not in ("xlsx", "csv"):
+            raise Http404
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return HttpResponseBadRequest(
+                gettext("The list's filters are not valid. Open the list again and choose them there."),
+                content_type="text/plain; charset=utf-8",
+            )
+        records = changelist.queryset.with_eligibility().select_related("institution__office")
+        institutions = Institution.objects.filter(pk__in=records.order_by().values("institution_id"))
+        scope = scope_for(request.user)
+        whole = []
+
+        def whole_id_number(record) -> bool:
+            entitled = scope.can_view_institution(record.institution)
+            whole.append(entitled)
+            return entitled
+
+        spec = exports.records_spec(records, exports.filing_statuses(institutions), whole_id_number=whole_id_number)
+        content = exports.xlsx_bytes([spec]) if fmt == "xlsx" else exports.csv_bytes(spec.headers, spec.rows)
+        query = {key: values if len(values) > 1 else values[0] for key, values in request.GET.lists()}
+        audit.record(
+            AuditEvent.Kind.EXPORT,
+            actor=request.user,
+            target=request.user.office,  # an auditor's region office; none for a superuser
+            changes={
+                "filter": query,
+                "rows": len(spec.rows),
+                "format": fmt,
+                "site": "admin",
+                "whole_id_numbers": sum(whole),
+            },
+            request=request,
+        )
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        return exports.file_response(content, f"records-{stamp}.{fmt}", fmt)
+
+    # --- import ------------------------------------------------------------------------------------------------
+
+    def _require_importer(self, request):
+        if not request.user.is_superuser:  # auditors change nothing
+            raise PermissionDenied
+
+    def import_view(self, request):
+        self._require_importer(request)
+        form = AdminImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            job = ImportJob.objects.create(
+                institution=form.cleaned_data["institution"],
+                created_by=request.user,
+                file=form.cleaned_data["file"],
+                original_name=form.original_name,
+            )
+            transaction.on_commit(partial(tasks.check_import.enqueue, job.pk, request.user.pk))
+            return redirect("admin:trainees_probationrecord_import_job", job.public_id)
+        jobs = ImportJob.objects.filter(created_by__is_superuser=True).select_related("institution", "created_by")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Import records"),
+            "opts": self.opts,
+            "form": form,
+            "jobs": jobs[:20],
+            "max_rows": settings.IMPORT_MAX_ROWS,
+            "max_megabytes": imports._megabytes(settings.IMPORT_MAX_BYTES),
+        }
+        return TemplateResponse(request, "admin/trainees/probationrecord/import.html", context)
+
+    def import_job_view(self, request, public_id):
+        """A job uploaded here: its progress, its report, and the confirmation (the web import's page)."""
+        self._require_importer(request)
+        jobs = ImportJob.objects.filter(created_by__is_superuser=True).select_related("institution", "created_by")
+        job = get_object_or_404(jobs, public_id=public_id)
+        url = reverse("admin:trainees_probationrecord_import_job", args=[job.public_id])
+        if request.method == "POST":
+            actions.require_record_access(request.user, job.institution)
+            if job.can_confirm:
+                started = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.CHECKED).update(
+                    status=ImportJob.Status.IMPORTING, rows_done=0, updated_at=timezone.now()
+                )
+                if started:  # a second click finds the job already started
+                    transaction.on_commit(partial(tasks.run_import.enqueue, job.pk, request.user.pk))
+            return redirect(url)
+        report = imports.Report.from_json(job.report)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Import: %(file)s") % {"file": job.original_name},
+            "opts": self.opts,
+            "job": job,
+            "job_url": url,
+            "report": report,
+            "errors": report.errors[:SHOWN_ROWS],
+            "rows": [row for row in report.rows if row["action"] != imports.UNCHANGED][:SHOWN_ROWS],
+            "shown": SHOWN_ROWS,
+            "percent": int(100 * job.rows_done / job.rows_total) if job.rows_total else 0,
+        }
+        response = TemplateResponse(request, "admin/trainees/probationrecord/import_job.html", context)
+        if job.is_running:
+            response["Refresh"] = "2"
+        return response
 
 
 @admin.register(OverlapAttempt, site=site)

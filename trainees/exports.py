@@ -4,7 +4,9 @@ the import template.
 Institutions export their own records, offices their whole subtree's (``filter_records``, which goes through
 ``ProbationRecord.objects.for_user``); offices' workbooks add a sheet of their institutions with profile and filing
 status. ID numbers are written whole: whoever may export a record may open its detail page, which shows the whole
-number. Every export is audited with its filter, format and row count.
+number. The admin site's export (``trainees.admin``) applies the same rule row by row through ``records_spec``:
+whole where the user could open the record's page in the platform, masked elsewhere. Every export is audited with
+its filter, format and row count.
 
 Both writers keep what Excel would otherwise mangle: xlsx cells of ID numbers and codes are text, never numbers,
 and no text cell is ever written as a formula; csv is UTF-8 with a BOM (so Excel detects the encoding) and text
@@ -114,11 +116,15 @@ def file_response(content: bytes, filename: str, fmt: str) -> HttpResponse:
 
 
 def _filing_statuses(user) -> dict:
+    return filing_statuses(scope_for(user).institutions())
+
+
+def filing_statuses(institutions) -> dict:
     """(institution id, exam year id) -> the status of that institution's latest roster for that year."""
     from reports.models import Roster
 
     rosters = (
-        Roster.objects.filter(institution__in=scope_for(user).institutions())
+        Roster.objects.filter(institution__in=institutions)
         .exclude(status=Roster.Status.CANCELLED)
         .order_by("institution_id", "exam_year_id", "-version")
         .distinct("institution_id", "exam_year_id")
@@ -129,8 +135,19 @@ def _filing_statuses(user) -> dict:
 
 def record_sheet(user, params, filing: dict) -> tuple[SheetSpec, dict]:
     form, records = filter_records(user, params)
-    records = records.select_related("institution__office")
+    spec = records_spec(records.select_related("institution__office"), filing)
+    return spec, (form.cleaned_data if form.is_valid() else {})
+
+
+def records_spec(records, filing: dict, *, whole_id_number=None) -> SheetSpec:
+    """The record sheet of ``records`` (with person, category, exam year and institution's office selected and
+    eligibility annotated). ``whole_id_number(record)`` says whether a row's ID number is written whole (by
+    default every one is); the others are masked."""
     resource = RecordExportResource(filing=filing)
+    if whole_id_number is not None:
+        resource.fields["id_number"].dehydrate_method = lambda record: (
+            record.person.id_number if whole_id_number(record) else record.person.masked_id_number
+        )
     dataset = resource.export(records)
     names = resource.column_names()
     spec = SheetSpec(
@@ -140,7 +157,7 @@ def record_sheet(user, params, filing: dict) -> tuple[SheetSpec, dict]:
         text_columns={names.index(name) for name in TEXT_COLUMNS},
         widths=[14 if name not in ("id_number", "institution", "public_id") else 24 for name in names],
     )
-    return spec, (form.cleaned_data if form.is_valid() else {})
+    return spec
 
 
 INSTITUTION_HEADERS = ["试用机构", "统一社会信用代码", "主管考试管理机构", "资料是否完整", "记录数", "名单备案状态"]

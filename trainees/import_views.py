@@ -18,6 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -65,11 +66,16 @@ def _importing_institution(request):
     return institution
 
 
-def _job_for(request, public_id) -> ImportJob:
-    institution = _importing_institution(request)
-    return get_object_or_404(
-        ImportJob.objects.select_related("created_by"), institution=institution, public_id=public_id
+def _platform_jobs(institution):
+    """The institution's own import jobs. Jobs a superuser started in the admin site are confirmed and followed
+    there: the institution sees their records and their audit trail, never a button to run them as itself."""
+    return ImportJob.objects.filter(institution=institution, created_by__is_superuser=False).select_related(
+        "created_by"
     )
+
+
+def _job_for(request, public_id) -> ImportJob:
+    return get_object_or_404(_platform_jobs(_importing_institution(request)), public_id=public_id)
 
 
 @login_required
@@ -134,7 +140,7 @@ def import_start(request):
         )
         transaction.on_commit(partial(tasks.check_import.enqueue, job.pk, request.user.pk))
         return redirect(job)
-    jobs = ImportJob.objects.filter(institution=institution).select_related("created_by")[:10]
+    jobs = _platform_jobs(institution)[:10]
     return render(
         request,
         "trainees/import_start.html",
@@ -156,8 +162,9 @@ def import_detail(request, public_id):
     if request.method == "POST":
         actions.require_record_access(request.user, job.institution)
         if job.can_confirm:
+            # updated_at marks the start, from which purge_import_files tells a stuck import (a dead worker).
             started = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.CHECKED).update(
-                status=ImportJob.Status.IMPORTING, rows_done=0
+                status=ImportJob.Status.IMPORTING, rows_done=0, updated_at=timezone.now()
             )
             if started:  # a second click, or a second tab, finds the job already started
                 transaction.on_commit(partial(tasks.run_import.enqueue, job.pk, request.user.pk))
