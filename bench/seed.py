@@ -27,6 +27,7 @@ from hbwsrc import identifiers
 from institutions.management.commands.seed_demo import PREFECTURES
 from institutions.models import Institution, Office, Region
 from institutions.scope import OFFICE_PERMISSIONS
+from reports.dashboard import rebuild_eligible
 from reports.models import VERIFICATION_ALPHABET, Roster
 from trainees.models import ExamCategory, ExamYear, Person, ProbationRecord
 
@@ -156,7 +157,8 @@ def _row_triggers_off():
     Each django-pghistory trigger call opens subtransactions; a hundred thousand of them in one transaction make
     every later row check slower (the subtransaction cache overflows), so the load would take an hour. Constraints
     and indexes are not triggers and still hold; the history events are written in bulk afterwards
-    (``_history_events``) and the generated foreign keys are right by construction.
+    (``_history_events``), so are the dashboard's eligible persons (``rebuild_eligible``), and the generated
+    foreign keys are right by construction.
     """
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = replica")
@@ -359,6 +361,7 @@ def seed(
                 records += written
                 say(f"{exam_year.year}: {len(person_ids)} persons, {written} probation records")
         _history_events(Institution, Person, ProbationRecord)
+        rebuild_eligible(exam_years)  # what the records' triggers would have kept up to date
         for exam_year in exam_years:
             rosters += _rosters(made, exam_year, user, rng)
         say(f"{rosters} rosters")

@@ -2,16 +2,16 @@
 
 Every figure is aggregated in PostgreSQL, a fixed number of queries whatever the size of the subtree:
 
-- ``_institution_facts``: institutions, complete profiles, the state of each institution's current roster and the
-  late filers, grouped by row;
-- ``_record_facts``: active records of the exam year and distinct eligible persons, grouped by row, plus the
-  distinct total (a person with records in two rows counts once in the total);
-- ``_daily_entries``: records entered per day of the entry period.
+- ``_facts``: per row, institutions, complete profiles, active records of the exam year, distinct eligible persons,
+  the state of each institution's current roster and the late filers, plus the distinct eligible persons of the
+  whole subtree (a person with records in two rows counts once in the total);
+- ``daily_entries``: records entered per day of the entry period.
 
 Rows are keyed by the child office's id, read from the institution's materialized path (the path segment after
-the office's own), or by the negated id of an institution the office supervises directly (``subtree``). The indexes
-these queries use are created by reports migration 0003; bench/dashboard.py times the region-level page on
-province-scale data.
+the office's own), or by the negated id of an institution the office supervises directly (``subtree``). Eligible
+persons are counted from ``reports_eligible_at_institution``, which triggers keep up to date (reports migration
+0004), so that no page view evaluates the eligibility rule over a whole region. The indexes these queries use are
+created by reports migrations 0003 and 0004; bench/dashboard.py times the region-level page on province-scale data.
 """
 
 import datetime
@@ -46,72 +46,84 @@ ROSTER_COLUMNS = ("not_started", "finalised", "submitted", "accepted", "returned
 #: The most recent days shown on the entries chart.
 DAILY_CHART_DAYS = 90
 
-# Per row: institutions, complete profiles, the status of each institution's latest roster of the year that was not
-# discarded (no roster: not started) and late filers: submitted after the filing window closed (under a reopening),
-# or not submitted although the window has closed and the institution has active records of the year.
-INSTITUTION_FACTS = """
-WITH inst AS ({subtree}), latest AS (
+# Per row: institutions, complete profiles, active records of the year, distinct eligible persons, the status of
+# each institution's latest roster of the year that was not discarded (no roster: not started) and late filers:
+# submitted after the filing window closed (under a reopening), or not submitted although the window has closed and
+# the institution has active records of the year; and on every row the distinct eligible persons of the whole
+# subtree (a person with records in two rows counts in both and once in the total).
+#
+# The rule of eligibility is not evaluated here: reports_eligible_at_institution holds, kept up to date by triggers
+# (reports migration 0004), one row per (person, exam year, institution) where the person has an active record and is
+# eligible in its category by the trainees_eligibility view. At one institution a person has one active record a
+# year, so its rows are distinct persons; only the persons eligible at several institutions (``shared``, one in six
+# in bench/seed.py's province) can count twice in a row, and only those are listed to be counted once. Everything
+# else is counted per institution from the indexes (records by institution, roster versions, eligible persons)
+# before it is grouped into rows: a few thousand groups, never a pass over each record with its row's key. ``inst``
+# is read twice rather than materialized: the planner then knows its ids are the institutions' (unique), where a
+# materialized CTE would make it expect millions of joined rows and spend some 80 ms compiling the query (JIT).
+FACTS = """
+WITH inst AS NOT MATERIALIZED ({subtree}), latest AS (
     SELECT DISTINCT ON (r.institution_id) r.institution_id, r.status, r.submitted_at
     FROM reports_roster r
     WHERE r.exam_year_id = %(year)s AND r.status <> 'cancelled'
     ORDER BY r.institution_id, r.version DESC
+), recorded AS (
+    SELECT institution_id, count(*) AS n
+    FROM trainees_probationrecord
+    WHERE exam_year_id = %(year)s AND withdrawn_at IS NULL {within}
+    GROUP BY institution_id
+), alone AS (
+    SELECT institution_id, count(*) AS n
+    FROM reports_eligible_at_institution
+    WHERE exam_year_id = %(year)s AND NOT shared {within}
+    GROUP BY institution_id
+), shared AS (
+    SELECT inst.node, e.person_id
+    FROM reports_eligible_at_institution e JOIN inst ON inst.id = e.institution_id
+    WHERE e.exam_year_id = %(year)s AND e.shared
+), per_row AS (
+    SELECT inst.node,
+           count(*) AS institutions,
+           count(*) FILTER (WHERE inst.complete) AS complete,
+           COALESCE(sum(recorded.n), 0) AS records,
+           COALESCE(sum(alone.n), 0) AS alone,
+           count(*) FILTER (WHERE latest.status IS NULL) AS not_started,
+           count(*) FILTER (WHERE latest.status = 'finalised') AS finalised,
+           count(*) FILTER (WHERE latest.status = 'submitted') AS submitted,
+           count(*) FILTER (WHERE latest.status = 'accepted') AS accepted,
+           count(*) FILTER (WHERE latest.status = 'returned') AS returned,
+           count(*) FILTER (
+               WHERE (latest.status IN ('submitted', 'accepted') AND latest.submitted_at >= %(closed_at)s)
+                  OR (%(window_closed)s AND latest.status IS DISTINCT FROM 'submitted'
+                      AND latest.status IS DISTINCT FROM 'accepted' AND recorded.n IS NOT NULL)
+           ) AS late
+    FROM inst
+    LEFT JOIN latest ON latest.institution_id = inst.id
+    LEFT JOIN recorded ON recorded.institution_id = inst.id
+    LEFT JOIN alone ON alone.institution_id = inst.id
+    GROUP BY inst.node
+), shared_per_row AS (
+    SELECT node, count(DISTINCT person_id) AS n FROM shared GROUP BY node
 )
-SELECT inst.node,
-       count(*),
-       count(*) FILTER (WHERE inst.complete),
-       count(*) FILTER (WHERE latest.status IS NULL),
-       count(*) FILTER (WHERE latest.status = 'finalised'),
-       count(*) FILTER (WHERE latest.status = 'submitted'),
-       count(*) FILTER (WHERE latest.status = 'accepted'),
-       count(*) FILTER (WHERE latest.status = 'returned'),
-       count(*) FILTER (
-           WHERE (latest.status IN ('submitted', 'accepted') AND latest.submitted_at >= %(closed_at)s)
-              OR (%(window_closed)s AND latest.status IS DISTINCT FROM 'submitted'
-                  AND latest.status IS DISTINCT FROM 'accepted'
-                  AND EXISTS (SELECT 1 FROM trainees_probationrecord p
-                              WHERE p.institution_id = inst.id AND p.exam_year_id = %(year)s
-                                AND p.withdrawn_at IS NULL))
-       )
-FROM inst LEFT JOIN latest ON latest.institution_id = inst.id
-GROUP BY inst.node
+SELECT per_row.node, institutions::integer, complete::integer, records::integer,
+       (alone + COALESCE(shared_per_row.n, 0))::integer,
+       not_started::integer, finalised::integer, submitted::integer, accepted::integer, returned::integer,
+       late::integer,
+       (sum(alone) OVER () + (SELECT count(DISTINCT person_id) FROM shared))::integer
+FROM per_row LEFT JOIN shared_per_row ON shared_per_row.node = per_row.node
 """
 
-# Per row: active records of the year and distinct eligible persons. A record's person is eligible in the record's
-# category by the rule of the trainees_eligibility view (trainees migration 0002): the passed periods that start by
-# the cut-off, capped at it, add up to a full year from the first start (a year from 29 February is 366 days). The
-# view computes it for every person of every year; here a window over the year's records, read in index order, does
-# it in the same pass that counts them (tests/test_dashboard.py checks that both agree). Beneath a sub-office only
-# the persons with a record in its subtree are read, with all their records of the year (elsewhere too) for the
-# rule. A person is counted once per row and once in the total.
-RECORD_FACTS = """
-WITH inst AS ({subtree}), rec AS (
-    SELECT r.person_id, r.institution_id,
-           min(r.start_date) FILTER (WHERE r.result = 'passed' AND r.start_date <= %(cutoff)s) OVER w AS first_start,
-           COALESCE(sum(LEAST(r.end_date, %(cutoff)s) - r.start_date + 1)
-                    FILTER (WHERE r.result = 'passed' AND r.start_date <= %(cutoff)s) OVER w, 0) AS covered
-    FROM trainees_probationrecord r
-    WHERE r.exam_year_id = %(year)s AND r.withdrawn_at IS NULL {persons}
-    WINDOW w AS (PARTITION BY r.person_id, r.category_id)
-)
-SELECT inst.node, count(*)::integer,
-       count(DISTINCT rec.person_id) FILTER (
-           WHERE rec.covered >= (rec.first_start + interval '1 year')::date - rec.first_start
-               -- a year from 29 February ends on 28 February: the only date whose day before is a year away from
-               -- the same date as itself
-               + CASE WHEN (rec.first_start - 1 + interval '1 year')::date = (rec.first_start + interval '1 year')::date
-                      THEN 1 ELSE 0 END)
-FROM rec JOIN inst ON inst.id = rec.institution_id
-GROUP BY ROLLUP (inst.node)
-"""
-
-# Records entered per local day: each entry time falls into the bucket of the last local midnight before it.
+# Records entered per local day, from midnight to midnight: one count of a range of the entry-time index per day
+# (about twice as fast as reading the whole period once and grouping each entry into its day).
 DAILY_ENTRIES = """
-SELECT width_bucket(r.created_at, %(midnights)s::timestamptz[]) AS day, count(*)
-FROM trainees_probationrecord r
-WHERE r.exam_year_id = %(year)s AND r.withdrawn_at IS NULL
-  AND r.created_at >= %(first)s AND r.created_at < %(last)s
-  {subtree}
-GROUP BY 1
+SELECT day.n, (
+    SELECT count(*)
+    FROM trainees_probationrecord r
+    WHERE r.exam_year_id = %(year)s AND r.withdrawn_at IS NULL
+      AND r.created_at >= day.starts AND r.created_at < day.ends
+      {subtree}
+)
+FROM unnest(%(starts)s::timestamptz[], %(ends)s::timestamptz[]) WITH ORDINALITY AS day (starts, ends, n)
 """
 
 
@@ -152,7 +164,7 @@ class Row:
         return self.institutions - self.filed
 
     def add(self, other: "Row") -> None:
-        for name in ("institutions", "profiles_complete", *ROSTER_COLUMNS, "late"):
+        for name in ("institutions", "profiles_complete", "records", *ROSTER_COLUMNS, "late"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -216,24 +228,25 @@ def _params(office, exam_year, today) -> dict:
     }
 
 
-def _institution_facts(subtree_sql, params) -> dict[int, Row]:
+def _facts(office, subtree_sql, params) -> tuple[dict[int, Row], int]:
+    """The rows' figures by row key, and the distinct eligible persons of the whole subtree."""
+    # The region office's subtree holds every record of the region's exam year: nothing to restrict. Beneath it,
+    # only the subtree's institutions are read.
+    within = "AND institution_id IN (SELECT id FROM inst)" if office.parent_id is not None else ""
     with connection.cursor() as cursor:
-        cursor.execute(INSTITUTION_FACTS.format(subtree=subtree_sql), params)
-        return {node: Row(None, *counts[:2], 0, 0, *counts[2:]) for node, *counts in cursor.fetchall()}
+        cursor.execute(FACTS.format(subtree=subtree_sql, within=within), params)
+        rows = cursor.fetchall()
+    eligible = rows[0][-1] if rows else 0
+    return {node: Row(None, *counts) for node, *counts, _total in rows}, eligible
 
 
-PERSONS_IN_SUBTREE = """
-    AND r.person_id IN (SELECT p.person_id FROM trainees_probationrecord p
-                        WHERE p.exam_year_id = %(year)s AND p.withdrawn_at IS NULL
-                          AND p.institution_id IN (SELECT id FROM inst))"""
-
-
-def _record_facts(office, subtree_sql, params) -> dict[int | None, tuple[int, int]]:
-    # The region office's subtree holds every record of the region's exam year: nothing to restrict.
-    persons = PERSONS_IN_SUBTREE if office.parent_id is not None else ""
+def rebuild_eligible(exam_years) -> None:
+    """Recompute the eligible persons per institution of these exam years (reports_eligible_at_institution) from the
+    trainees_eligibility view, after a load that wrote records with triggers off (bench/seed.py,
+    institutions/scale.py); triggers keep them up to date otherwise."""
     with connection.cursor() as cursor:
-        cursor.execute(RECORD_FACTS.format(subtree=subtree_sql, persons=persons), params)
-        return {node: (records, eligible) for node, records, eligible in cursor.fetchall()}
+        for exam_year in exam_years:
+            cursor.execute("SELECT reports_rebuild_eligible(%s)", [exam_year.pk])
 
 
 def daily_entries(office, exam_year, today) -> list[tuple[datetime.date, int]]:
@@ -243,13 +256,8 @@ def daily_entries(office, exam_year, today) -> list[tuple[datetime.date, int]]:
     if last < first:
         return []
     days = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
-    midnights = [_midnight(day) for day in days]
-    params = {
-        "midnights": midnights,
-        "year": exam_year.pk,
-        "first": midnights[0],
-        "last": _midnight(last + datetime.timedelta(days=1)),
-    }
+    midnights = [_midnight(day) for day in days] + [_midnight(last + datetime.timedelta(days=1))]
+    params = {"year": exam_year.pk, "starts": midnights[:-1], "ends": midnights[1:]}
     condition = ""
     if office.parent_id is not None:  # the region office's subtree is every institution of the year's region
         institutions = Institution.objects.filter(path__startswith=office.path).order_by().values("id")
@@ -265,20 +273,18 @@ def build(office: Office, exam_year, *, today: datetime.date | None = None) -> D
     today = today or timezone.localdate()
     params = _params(office, exam_year, today)
     subtree_sql = _as_sql(subtree(office))
-    facts = _institution_facts(subtree_sql, params)
-    records = _record_facts(office, subtree_sql, params)
+    facts, eligible = _facts(office, subtree_sql, params)
     children = list(office.children.order_by("pk"))  # creation order: how the office laid out its tree
     own = list(Institution.objects.filter(office=office).order_by("name").only("name", "public_id", "office_id"))
     rows = []
     for node, key in [*((child, child.pk) for child in children), *((inst, -inst.pk) for inst in own)]:
         row = facts.get(key) or Row(None)
         row.node = node
-        row.records, row.eligible = records.get(key, (0, 0))
         rows.append(row)
     totals = Row(None)
     for row in rows:
         totals.add(row)
-    totals.records, totals.eligible = records.get(None, (0, 0))
+    totals.eligible = eligible  # distinct persons: not the sum of the rows'
     return Dashboard(office, exam_year, rows, totals, daily_entries(office, exam_year, today), today)
 
 

@@ -203,3 +203,36 @@ class FilingReopening(models.Model):
 
     def __str__(self):
         return f"{self.institution} {self.exam_year} → {self.until}"
+
+
+class EligibleAtInstitution(models.Model):
+    """A person eligible for the exam year in the category of his active record at an institution (the rule of the
+    trainees_eligibility view), for the filing dashboard's counts of eligible persons.
+
+    Written only by the database (reports migration 0004): triggers on the probation records recompute a person's
+    rows of an exam year from the view whenever one of his records of that year is written, and a trigger on the exam
+    years recomputes a year whose cut-off changes. ``shared``: the person has rows at several institutions that
+    year, so a count of persons over several institutions must count him once.
+    """
+
+    pk = models.CompositePrimaryKey("person", "exam_year", "institution")
+    person = models.ForeignKey("trainees.Person", models.DO_NOTHING, related_name="+", db_index=False)
+    exam_year = models.ForeignKey("trainees.ExamYear", models.DO_NOTHING, related_name="+", db_index=False)
+    institution = models.ForeignKey("institutions.Institution", models.DO_NOTHING, related_name="+", db_index=False)
+    shared = models.BooleanField()
+
+    class Meta:
+        db_table = "reports_eligible_at_institution"
+        verbose_name = _("eligible person at an institution")
+        verbose_name_plural = _("eligible persons at institutions")
+        indexes = [
+            # Per institution, the persons eligible there and nowhere else (counted, not listed) ...
+            models.Index(fields=["exam_year", "institution"], condition=Q(shared=False), name="eligible_alone_idx"),
+            # ... and the others, listed to be counted once per dashboard row.
+            models.Index(
+                fields=["exam_year", "institution", "person"], condition=Q(shared=True), name="eligible_shared_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.person_id} {self.exam_year_id} {self.institution_id}"

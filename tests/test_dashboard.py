@@ -1,24 +1,28 @@
 """The filing dashboard: its figures against counts computed here in Python from the models (and eligibility from
-the trainees_eligibility view) over a generated data set, its query budget, who may see which office, the charts
-and the list of institutions yet to submit."""
+the trainees_eligibility view) over a generated data set, the table of eligible persons per institution that the
+database keeps for it (after every kind of write, and under concurrent writes), its query budget, who may see which
+office, the charts and the list of institutions yet to submit."""
 
 import datetime
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuditEvent
+from bench.seed import seed
 from institutions.models import Institution
 from reports import dashboard
-from reports.models import Roster
-from tests.record_helpers import FAILED, IN_PROGRESS, PASSED, exam_year, make_person, make_record
-from tests.world import complete_profile, make_account
-from trainees.models import Eligibility, ProbationRecord
+from reports.models import EligibleAtInstitution, Roster
+from tests.record_helpers import FAILED, IN_PROGRESS, PASSED, ensure_categories, exam_year, make_person, make_record
+from tests.test_record_constraints import run_concurrently
+from tests.world import RecordsWorld, World, complete_profile, make_account
+from trainees.models import Eligibility, ExamYear, ProbationRecord
 
 S = Roster.Status
 D = datetime.date
@@ -203,6 +207,146 @@ def test_eligible_persons_agree_with_the_eligibility_view_record_by_record(gener
     assert board.totals.eligible == len(view & region_persons) > 0
 
 
+def stored_eligible() -> set:
+    """reports_eligible_at_institution as the triggers left it: {(person, exam year, institution, shared)}."""
+    return set(EligibleAtInstitution.objects.values_list("person_id", "exam_year_id", "institution_id", "shared"))
+
+
+def eligible_from_the_view() -> set:
+    """The same rows derived here from the trainees_eligibility view and the active records."""
+    pairs = set(Eligibility.objects.filter(status="eligible").values_list("person_id", "exam_year_id", "category_id"))
+    rows = [
+        (record.person_id, record.exam_year_id, record.institution_id)
+        for record in ProbationRecord.objects.filter(withdrawn_at__isnull=True)
+        if (record.person_id, record.exam_year_id, record.category_id) in pairs
+    ]
+    institutions = Counter((person, year) for person, year, _institution in rows)
+    return {(person, year, institution, institutions[person, year] > 1) for person, year, institution in rows}
+
+
+def test_stored_eligible_persons_follow_every_kind_of_write_and_agree_with_the_view(generated):
+    world, year = generated.world, generated.year
+    stored = stored_eligible()
+    assert stored == eligible_from_the_view()
+    assert any(shared for *_key, shared in stored) and any(not shared for *_key, shared in stored)
+    history = [stored]
+
+    def check():
+        now = stored_eligible()
+        assert now == eligible_from_the_view()
+        assert now != history[-1]  # each write below changes who is eligible where
+        history.append(now)
+
+    # A person eligible by periods at several institutions, none a year long alone.
+    person, _year, institution, _shared = min(row for row in stored if row[3])
+    record = ProbationRecord.objects.get(person_id=person, institution_id=institution, exam_year=year)
+    record.withdrawn_at, record.withdrawal_reason = timezone.now(), "录入错误"
+    record.save()  # withdrawn: no longer counts
+    check()
+    ProbationRecord.objects.filter(pk=record.pk).update(withdrawn_at=None)  # QuerySet.update, back again
+    check()
+    other = generated.dental if record.category_id == generated.clinical.pk else generated.clinical
+    ProbationRecord.objects.filter(pk=record.pk).update(category=other)  # a year in neither category now
+    check()
+    ProbationRecord.objects.filter(pk=record.pk).update(category=record.category)
+    check()
+    ProbationRecord.objects.filter(pk=record.pk).update(remarks="备注")  # nothing the rule reads: nothing recomputed
+    assert stored_eligible() == history[-1]
+    newcomers = [make_person(700 + n) for n in range(3)]  # one statement, several persons, one of them twice
+    ProbationRecord.objects.bulk_create(
+        ProbationRecord(
+            person=newcomer,
+            institution=place,
+            exam_year=year,
+            category=generated.clinical,
+            departments="内科",
+            supervisor_name="李医生",
+            supervisor_licence="110420100001234",
+            start_date=start,
+            end_date=end,
+            result=PASSED,
+            assessed_on=end,
+        )
+        for newcomer, place, start, end in [
+            (newcomers[0], world.wuchang_hospital, D(2025, 7, 1), D(2026, 6, 30)),
+            (newcomers[1], world.yichang_hospital, D(2025, 7, 1), D(2026, 6, 30)),
+            (newcomers[2], world.wuchang_hospital, D(2025, 7, 1), D(2025, 12, 31)),
+            (newcomers[2], world.yichang_hospital, D(2026, 1, 1), D(2026, 6, 30)),
+        ]
+    )
+    check()
+    assert {(p, i, shared) for p, _y, i, shared in history[-1] if p == newcomers[2].pk} == {
+        (newcomers[2].pk, world.wuchang_hospital.pk, True),
+        (newcomers[2].pk, world.yichang_hospital.pk, True),
+    }
+    ExamYear.objects.filter(pk=year.pk).update(cutoff=year.cutoff - datetime.timedelta(days=120))  # less time to count
+    check()
+    year.refresh_from_db()
+    board = dashboard.build(world.hubei_office, year)
+    assert actual(board) == nonzero(expected(world.hubei_office, year, timezone.localdate()))
+
+
+@pytest.fixture
+def tworld(transactional_db) -> RecordsWorld:
+    """Committed data, for tests that write from two connections at once."""
+    ensure_categories()
+    return RecordsWorld.build(World.build())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_institutions_entering_halves_of_one_probation_at_once_make_the_person_eligible_once(tworld):
+    """Each transaction alone would find half a year; the second recomputes after the first commits."""
+    world, year = tworld.world, tworld.year
+    person = make_person()
+
+    def insert(institution, start, end):
+        return lambda: make_record(person, institution, year, tworld.clinical, start, end).pk
+
+    results = run_concurrently(
+        insert(world.wuchang_hospital, "2025-07-01", "2025-12-31"),
+        insert(world.yichang_hospital, "2026-01-01", "2026-06-30"),
+    )
+    assert [outcome for outcome, _value in results] == ["ok", "ok"]
+    both = {
+        (person.pk, year.pk, world.wuchang_hospital.pk, True),
+        (person.pk, year.pk, world.yichang_hospital.pk, True),
+    }
+    assert stored_eligible() == eligible_from_the_view() == both
+    board = dashboard.build(world.hubei_office, year)
+    assert board.totals.eligible == 1 and board.totals.records == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cutoff_changed_while_a_record_is_entered_counts_the_record_under_the_new_cutoff(tworld):
+    """Whichever commits first, the other waits for it: the record is not counted with the old cut-off."""
+    world, year = tworld.world, tworld.year
+    person = make_person()
+    start, end = D(year.cutoff.year - 1, 7, 1), D(year.cutoff.year, 6, 30)
+    earlier = D(year.cutoff.year, 5, 31)  # the full year to 30 June no longer fits before it
+
+    results = run_concurrently(
+        lambda: make_record(person, world.wuchang_hospital, year, tworld.clinical, start, end).pk,
+        lambda: ExamYear.objects.filter(pk=year.pk).update(cutoff=earlier),
+    )
+    assert [outcome for outcome, _value in results] == ["ok", "ok"]
+    assert Eligibility.objects.get(person=person, exam_year=year).status == Eligibility.Status.INSUFFICIENT
+    assert stored_eligible() == eligible_from_the_view() == set()
+
+
+@pytest.mark.django_db(transaction=True)  # both loads end with VACUUM: outside a test transaction
+@pytest.mark.parametrize("loader", ["bench_seed", "seed_scale"])
+def test_bulk_loads_that_switch_triggers_off_leave_the_eligible_persons_right(loader):
+    ensure_categories()
+    if loader == "bench_seed":
+        seed(institutions=40, persons_per_year=60, records_per_year=70, years=2, counties=4)
+    else:
+        call_command("seed_scale", regions=1, institutions=40, persons=150, years=2, prefectures=2, counties=3, seed=3)
+    stored = stored_eligible()
+    assert len({year for _person, year, _institution, _shared in stored}) == 2
+    assert any(shared for *_key, shared in stored)
+    assert stored == eligible_from_the_view()
+
+
 def test_a_person_with_records_in_two_rows_counts_in_both_and_once_in_the_total(rworld):
     world = rworld.world
     person = make_person(1)
@@ -213,6 +357,33 @@ def test_a_person_with_records_in_two_rows_counts_in_both_and_once_in_the_total(
     assert by_node[world.wuhan].eligible == by_node[world.yichang].eligible == 1
     assert board.totals.eligible == 1
     assert board.totals.records == 2
+
+
+def test_records_entered_per_day_count_from_local_midnight_to_midnight_within_the_office(rworld):
+    world, year = rworld.world, rworld.year
+    today = timezone.localdate()
+    yesterday = today - datetime.timedelta(days=1)
+
+    def entered(serial, institution, day, hour, minute, **fields):
+        record = make_record(
+            make_person(serial), institution, fields.pop("exam_year", year), rworld.clinical, "2025-07-01",
+            "2026-06-30", **fields,
+        )  # fmt: skip
+        moment = timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
+        ProbationRecord.objects.filter(pk=record.pk).update(created_at=moment)
+
+    entered(1, world.wuchang_hospital, yesterday, 0, 0)  # the first moment of yesterday
+    entered(2, world.wuchang_hospital, yesterday, 23, 59)
+    entered(3, world.yichang_hospital, yesterday, 12, 0)  # another prefecture
+    entered(4, world.wuchang_hospital, today, 0, 0)
+    entered(5, world.wuchang_hospital, today, 9, 0, withdrawn_at=timezone.now(), withdrawal_reason="错")  # withdrawn
+    entered(6, world.wuchang_hospital, today, 9, 0, exam_year=exam_year(world.hubei, year.year - 1))  # another year
+    region = dict(dashboard.daily_entries(world.hubei_office, year, today))
+    wuhan = dict(dashboard.daily_entries(world.wuhan, year, today))
+    assert len(region) == dashboard.DAILY_CHART_DAYS and max(region) == today
+    assert (region[yesterday], region[today]) == (3, 1)
+    assert (wuhan[yesterday], wuhan[today]) == (2, 1)
+    assert sum(region.values()) == 4 and sum(wuhan.values()) == 3
 
 
 def test_the_region_dashboard_lists_prefectures_then_directly_supervised_institutions(generated):
