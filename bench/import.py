@@ -8,7 +8,9 @@ is that size's own:
 
 1. a plain ``bulk_create`` of the same persons and records (rolled back): the floor any import is compared to;
 2. the dry run (``imports.check_file``): every row read, converted and validated by the record form;
-3. the import (``imports.import_file``): every row validated again and saved, in one transaction.
+3. the import (``imports.import_file``): every row validated again and saved, in one transaction;
+4. the same file imported a second time: every row validated again and found unchanged, nothing written (checked:
+   same records, same ``updated_at``, no new history event).
 
 It prints rows per second, the ratio to bulk_create and the peak resident memory of the process.
 Targets: 10,000 rows validated and imported in under 30 s; peak memory under 500 MB for 50,000 rows.
@@ -34,13 +36,17 @@ django.setup()
 import openpyxl  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection, connections, transaction  # noqa: E402
+from django.db.models import Count, Max  # noqa: E402
+from pghistory.models import Events  # noqa: E402
 
 from hbwsrc import identifiers  # noqa: E402
 from trainees import imports  # noqa: E402
 from trainees.models import Person, ProbationRecord  # noqa: E402
+from trainees.resources import RecordImportResource  # noqa: E402
 
 FIRST_BIRTH = datetime.date(1990, 1, 1)
 PER_DAY = 400  # sequence numbers used per birth date
+BATCH = RecordImportResource._meta.batch_size  # rows per INSERT, as the import writes them
 
 
 def person(serial: int) -> tuple:
@@ -90,7 +96,7 @@ def build_xlsx(year: int, first: int, count: int) -> bytes:
 
 
 def bulk_baseline(world, first: int, count: int) -> float:
-    """bulk_create of the same persons and records, timed, then rolled back."""
+    """bulk_create of the same persons and records in the import's batches, timed, then rolled back."""
     institution, user, year, category = world.world.wuchang_hospital, world.world.staff, world.year, world.clinical
     started = time.perf_counter()
     with transaction.atomic():
@@ -109,7 +115,7 @@ def bulk_baseline(world, first: int, count: int) -> float:
                     graduation_date=datetime.date(2024, 6, 30),
                 )
             )
-        persons = Person.objects.bulk_create(persons, batch_size=500)
+        persons = Person.objects.bulk_create(persons, batch_size=BATCH)
         ProbationRecord.objects.bulk_create(
             [
                 ProbationRecord(
@@ -130,7 +136,7 @@ def bulk_baseline(world, first: int, count: int) -> float:
                 )
                 for p in persons
             ],
-            batch_size=500,
+            batch_size=BATCH,
         )
         elapsed = time.perf_counter() - started
         transaction.set_rollback(True)
@@ -151,7 +157,12 @@ def run_size(world, first: int, count: int, queue) -> None:
     done = imports.import_file(data, institution=institution, user=user)
     import_cpu = time.process_time() - cpu
     assert done.imported and done.counts[imports.NEW] == count, (done.file_errors, done.errors[:5])
-    assert ProbationRecord.objects.filter(institution=institution).count() >= count
+    records = ProbationRecord.objects.filter(institution=institution)
+    assert records.count() >= count
+    before = (records.aggregate(Count("pk"), Max("updated_at")), Events.objects.count())
+    again = imports.import_file(data, institution=institution, user=user)
+    assert again.imported and again.counts[imports.UNCHANGED] == count, (again.counts, again.errors[:5])
+    assert (records.aggregate(Count("pk"), Max("updated_at")), Events.objects.count()) == before, "re-import wrote"
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
     queue.put(
         {
@@ -161,6 +172,7 @@ def run_size(world, first: int, count: int, queue) -> None:
             "bulk": bulk,
             "dry": dry.seconds,
             "import": done.seconds,
+            "reimport": again.seconds,
             "dry_cpu": dry_cpu,
             "import_cpu": import_cpu,
             "peak_mb": peak,
@@ -203,14 +215,15 @@ def main():
     print(f"cores: {os.cpu_count()}, load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     header = (
         f"{'rows':>7} {'file MB':>8} {'bulk s':>7} {'dry s':>7} {'dry r/s':>8} {'import s':>9} {'imp r/s':>8} "
-        f"{'dry+imp s':>10} {'imp/bulk':>9} {'peak MB':>8} {'py cpu s (dry/imp)':>19}"
+        f"{'dry+imp s':>10} {'imp/bulk':>9} {'reimp s':>8} {'peak MB':>8} {'py cpu s (dry/imp)':>19}"
     )
     print(header)
     for r in results:
         print(
             f"{r['rows']:>7} {r['file_mb']:>8.1f} {r['bulk']:>7.2f} {r['dry']:>7.2f} {r['rows'] / r['dry']:>8.0f} "
             f"{r['import']:>9.2f} {r['rows'] / r['import']:>8.0f} {r['dry'] + r['import']:>10.2f} "
-            f"{r['import'] / r['bulk']:>9.1f} {r['peak_mb']:>8.0f} {r['dry_cpu']:>9.1f}/{r['import_cpu']:<9.1f}"
+            f"{r['import'] / r['bulk']:>9.1f} {r['reimport']:>8.2f} {r['peak_mb']:>8.0f} "
+            f"{r['dry_cpu']:>9.1f}/{r['import_cpu']:<9.1f}"
         )
     for r in results:
         if r["rows"] == 10_000:

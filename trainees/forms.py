@@ -75,9 +75,7 @@ class RecordForm(forms.ModelForm):
     education = Person._meta.get_field("education").formfield()
     school = forms.CharField(label=_("school"), max_length=100)
     major = forms.CharField(label=_("major"), max_length=100)
-    graduation_date = forms.DateField(
-        label=_("graduation date"), required=False, widget=DateInput()
-    )
+    graduation_date = forms.DateField(label=_("graduation date"), required=False, widget=DateInput())
 
     class Meta:
         model = ProbationRecord
@@ -95,8 +93,8 @@ class RecordForm(forms.ModelForm):
         self.instance.institution = institution
         self.person = None  # the existing person matched by ID, if any
         self.overlap = None  # the other institution's record this one would overlap, if any
-        self.fields["exam_year"].queryset = ExamYear.objects.filter(region_id=institution.region_id, is_current=True)
-        self.fields["category"].queryset = ExamCategory.objects.filter(is_active=True)
+        for name, queryset in self.choice_querysets().items():
+            self.fields[name].queryset = queryset
         if self.instance.pk:
             person = self.instance.person
             for name in PERSON_FIELDS:
@@ -105,6 +103,13 @@ class RecordForm(forms.ModelForm):
             self.fields["id_type"].disabled = True
             self.fields["id_number"].disabled = True
             self.fields["exam_year"].disabled = True
+
+    def choice_querysets(self) -> dict:
+        """What a record may point to: the current exam year of the institution's region, the active categories."""
+        return {
+            "exam_year": ExamYear.objects.filter(region_id=self.institution.region_id, is_current=True),
+            "category": ExamCategory.objects.filter(is_active=True),
+        }
 
     # --- fields ----------------------------------------------------------------------------------------------
 
@@ -171,7 +176,7 @@ class RecordForm(forms.ModelForm):
                 self.add_error("sex", _("The sex does not agree with the ID number."))
             if cleaned.get("birth_date") and cleaned["birth_date"] != identifiers.resident_id_birth_date(number):
                 self.add_error("birth_date", _("The birth date does not agree with the ID number."))
-        self.person = Person.objects.filter(id_type=id_type, id_number=number).first()
+        self.person = self.find_person(id_type, number)
         if self.person and cleaned.get("name") and cleaned["name"] != self.person.name:
             self.add_error(
                 "name",
@@ -208,21 +213,39 @@ class RecordForm(forms.ModelForm):
                 self.add_error("assessed_on", _("The assessment date is before the start date."))
 
     def _check_overlap(self, cleaned):
-        from trainees.actions import find_overlap, overlap_message, same_institution_duplicate
+        from trainees.actions import overlap_message
 
         if self.person is None or not cleaned.get("start_date"):
             return
-        self.overlap = find_overlap(
-            self.person, self.institution, cleaned["start_date"], cleaned.get("end_date"), exclude=self.instance
-        )
+        self.overlap = self.find_overlap(self.person, cleaned["start_date"], cleaned.get("end_date"))
         if self.overlap is not None:
             self.add_error(None, forms.ValidationError(overlap_message(self.overlap), code="overlap"))
         elif exam_year := cleaned.get("exam_year"):
-            if same_institution_duplicate(self.person, self.institution, exam_year, exclude=self.instance):
+            if self.has_duplicate(self.person, exam_year):
                 self.add_error(
                     None,
                     _("This person already has a record at this institution for this exam year; edit that record."),
                 )
+
+    # --- what the rules look up in the database ---------------------------------------------------------------
+    # One query each here; the importer (trainees.imports.ImportRecordForm) answers the same questions from data it
+    # fetched once for many rows. The rules above never change with the source of the answers.
+
+    def find_person(self, id_type: str, number: str) -> Person | None:
+        """The person already registered under this ID, if any."""
+        return Person.objects.filter(id_type=id_type, id_number=number).first()
+
+    def find_overlap(self, person, start, end) -> ProbationRecord | None:
+        """An active record of ``person`` at another institution sharing a day with [start, end]."""
+        from trainees.actions import find_overlap
+
+        return find_overlap(person, self.institution, start, end, exclude=self.instance)
+
+    def has_duplicate(self, person, exam_year) -> bool:
+        """Whether ``person`` already has another active record at this institution for ``exam_year``."""
+        from trainees.actions import same_institution_duplicate
+
+        return same_institution_duplicate(person, self.institution, exam_year, exclude=self.instance)
 
     def person_fields(self):
         return [self[name] for name in PERSON_FIELDS]
@@ -231,10 +254,18 @@ class RecordForm(forms.ModelForm):
         return [self[name] for name in RECORD_FIELDS]
 
     def person_data(self) -> dict:
-        return {name: self.cleaned_data[name] for name in PERSON_FIELDS if name in self.cleaned_data}
+        return person_data(self.cleaned_data)
 
     def record_data(self) -> dict:
-        return {name: self.cleaned_data[name] for name in RECORD_FIELDS if name in self.cleaned_data}
+        return record_data(self.cleaned_data)
+
+
+def person_data(cleaned: dict) -> dict:
+    return {name: cleaned[name] for name in PERSON_FIELDS if name in cleaned}
+
+
+def record_data(cleaned: dict) -> dict:
+    return {name: cleaned[name] for name in RECORD_FIELDS if name in cleaned}
 
 
 class WithdrawForm(forms.Form):
@@ -275,8 +306,7 @@ class ExamYearForm(forms.ModelForm):
         model = ExamYear
         fields = ["year", "cutoff", "entry_opens", "entry_closes", "filing_opens", "filing_closes", "is_current"]
         widgets = {
-            name: DateInput()
-            for name in ("cutoff", "entry_opens", "entry_closes", "filing_opens", "filing_closes")
+            name: DateInput() for name in ("cutoff", "entry_opens", "entry_closes", "filing_opens", "filing_closes")
         }
 
     def __init__(self, *args, region, **kwargs):

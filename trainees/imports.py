@@ -773,6 +773,13 @@ class RowConverter:
             raise CellError(_("The exam category %(category)s is no longer open.") % {"category": category})
         return category.pk
 
+    def id_number(self, value) -> str | None:
+        """The ID number the record form will clean from this cell (normalised), or None when the cell is refused."""
+        try:
+            return identifiers.normalize_identifier(self._convert(COLUMN_BY_FIELD["id_number"], value))
+        except CellError:
+            return None
+
     @staticmethod
     def key(data: dict):
         """What identifies a row's record at its institution: the person's ID and the exam year."""
@@ -799,25 +806,100 @@ def _cached_choice(field, objects):
     return to_python
 
 
+class KnownPersons:
+    """The persons already registered under the ID numbers of a stretch of the file, with their active records.
+
+    Two queries per window of rows (``fetch``) instead of up to three per row: ``ImportRecordForm`` answers from here
+    what ``RecordForm`` would have queried (is this ID registered, does the period overlap another institution's
+    record, is there already a record here for this exam year), and the resource finds here the record a row
+    updates (``record_at``). An ID number the window did not cover falls back to a query. Rows are checked against
+    the database as it was when their window was fetched; the import's own earlier rows are caught by the file's
+    duplicate check, and anything entered meanwhile elsewhere by the database constraints when the rows are saved.
+    """
+
+    def __init__(self):
+        self.numbers = frozenset()
+        self.persons = {}  # (id type, ID number) -> Person
+        self.records = {}  # person id -> the person's active records at every institution, newest first
+
+    def fetch(self, numbers) -> None:
+        from trainees.models import Person
+
+        self.numbers = frozenset(numbers)
+        # Naming the id types (all of them) lets the (id_type, id_number) unique index serve the lookup.
+        persons = Person.objects.filter(id_type__in=IdType.values, id_number__in=self.numbers) if self.numbers else []
+        self.persons = {(person.id_type, person.id_number): person for person in persons}
+        by_pk = {person.pk: person for person in self.persons.values()}
+        self.records = {pk: [] for pk in by_pk}
+        if by_pk:
+            records = (
+                ProbationRecord.objects.active()
+                .filter(person__in=list(by_pk))
+                .select_related("institution__office", "exam_year")
+                .order_by("-created_at", "pk")
+            )
+            for record in records:
+                record.person = by_pk[record.person_id]
+                self.records[record.person_id].append(record)
+
+    def covers(self, number) -> bool:
+        return number in self.numbers
+
+    def record_at(self, institution, id_type, number, exam_year_id):
+        """The person's active record at ``institution`` for that exam year (at most one: a database constraint)."""
+        person = self.persons.get((id_type, number))
+        records = self.records[person.pk] if person else ()
+        return next((r for r in records if r.institution_id == institution.pk and r.exam_year_id == exam_year_id), None)
+
+
 class ImportRecordForm(RecordForm):
     """``RecordForm`` for one imported row: the same fields, the same clean methods, the same rules.
 
-    Two lookups are made differently because on a file of thousands of rows they would cost queries on every
+    Some lookups are made differently because on a file of thousands of rows they would cost queries on every
     row: the exam year and category choices are resolved from the form's own querysets fetched once per import;
-    and the model-level re-check of those two foreign keys and of the CHECK constraints is skipped, since the
-    choice fields have resolved the keys, ``RecordForm.clean`` applies the same period and result rules in Python
-    and the database enforces the constraints again when the row is saved.
+    the person, overlap and duplicate lookups (``find_person``, ``find_overlap``, ``has_duplicate``) are answered
+    from ``known``, fetched for many rows at once; and the model-level re-check of the two foreign keys and of the
+    CHECK constraints is skipped, since the choice fields have resolved the keys, ``RecordForm.clean`` applies the
+    same period and result rules in Python and the database enforces the constraints again when the row is saved.
     """
 
-    def __init__(self, *args, choice_objects, **kwargs):
+    def __init__(self, *args, choices, known=None, **kwargs):
+        self.choices = choices
+        self.known = known
         super().__init__(*args, **kwargs)
-        for name, objects in choice_objects.items():
+        for name, (_queryset, objects) in choices.items():
             self.fields[name].to_python = _cached_choice(self.fields[name], objects)
 
     @staticmethod
-    def choice_objects(institution) -> dict:
-        form = RecordForm(institution=institution)
-        return {name: {str(obj.pk): obj for obj in form.fields[name].queryset} for name in ("exam_year", "category")}
+    def choices_for(institution) -> dict:
+        """{field: (the record form's queryset, its objects by pk)} for the exam year and category, fetched once."""
+        querysets = RecordForm(institution=institution).choice_querysets()
+        return {name: (queryset, {str(obj.pk): obj for obj in queryset}) for name, queryset in querysets.items()}
+
+    def choice_querysets(self) -> dict:
+        # The same querysets, built once per import rather than once per row.
+        return {name: queryset for name, (queryset, _objects) in self.choices.items()}
+
+    def find_person(self, id_type, number):
+        if self.known is None or not self.known.covers(number):
+            return super().find_person(id_type, number)
+        return self.known.persons.get((id_type, number))
+
+    def find_overlap(self, person, start, end):
+        from trainees.actions import find_overlap_in
+
+        if self.known is None or person.pk not in self.known.records:
+            return super().find_overlap(person, start, end)
+        records = self.known.records[person.pk]
+        return find_overlap_in(records, person, self.institution, start, end, exclude=self.instance)
+
+    def has_duplicate(self, person, exam_year):
+        from trainees.actions import same_institution_duplicate_in
+
+        if self.known is None or person.pk not in self.known.records:
+            return super().has_duplicate(person, exam_year)
+        records = self.known.records[person.pk]
+        return same_institution_duplicate_in(records, person, self.institution, exam_year, exclude=self.instance)
 
     def _post_clean(self):
         exclude = self._get_validation_exclusions() | {"exam_year", "category"}
