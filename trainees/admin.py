@@ -24,7 +24,7 @@ from institutions.models import Institution
 from institutions.scope import scope_for
 from reports.models import Roster, RosterEntry
 from trainees import actions, exports, imports, tasks
-from trainees.import_views import SHOWN_ROWS, ImportUploadForm
+from trainees.import_views import ImportUploadForm, job_context, start_import
 from trainees.models import ExamCategory, ExamYear, ImportJob, OverlapAttempt, Person, ProbationRecord, mask_id_number
 
 
@@ -282,25 +282,14 @@ class ProbationRecordAdmin(ReadOnlyAdmin):
         url = reverse("admin:trainees_probationrecord_import_job", args=[job.public_id])
         if request.method == "POST":
             actions.require_record_access(request.user, job.institution)
-            if job.can_confirm:
-                started = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.CHECKED).update(
-                    status=ImportJob.Status.IMPORTING, rows_done=0, updated_at=timezone.now()
-                )
-                if started:  # a second click finds the job already started
-                    transaction.on_commit(partial(tasks.run_import.enqueue, job.pk, request.user.pk))
+            start_import(job, request.user)
             return redirect(url)
-        report = imports.Report.from_json(job.report)
         context = {
             **self.admin_site.each_context(request),
+            **job_context(job),
             "title": gettext("Import: %(file)s") % {"file": job.original_name},
             "opts": self.opts,
-            "job": job,
             "job_url": url,
-            "report": report,
-            "errors": report.errors[:SHOWN_ROWS],
-            "rows": [row for row in report.rows if row["action"] != imports.UNCHANGED][:SHOWN_ROWS],
-            "shown": SHOWN_ROWS,
-            "percent": int(100 * job.rows_done / job.rows_total) if job.rows_total else 0,
         }
         response = TemplateResponse(request, "admin/trainees/probationrecord/import_job.html", context)
         if job.is_running:

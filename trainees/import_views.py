@@ -154,6 +154,32 @@ def import_start(request):
     )
 
 
+def start_import(job, user) -> None:
+    """Confirm a checked job: mark it importing and queue the import when the transaction commits. A second click,
+    or a second tab, finds the job already started and queues nothing. updated_at marks the start, from which
+    purge_import_files tells a stuck import (a dead worker)."""
+    if not job.can_confirm:
+        return
+    started = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.CHECKED).update(
+        status=ImportJob.Status.IMPORTING, rows_done=0, updated_at=timezone.now()
+    )
+    if started:
+        transaction.on_commit(partial(tasks.run_import.enqueue, job.pk, user.pk))
+
+
+def job_context(job) -> dict:
+    """What a job's page shows: its report, the first SHOWN_ROWS errors and changes, the progress."""
+    report = imports.Report.from_json(job.report)
+    return {
+        "job": job,
+        "report": report,
+        "errors": report.errors[:SHOWN_ROWS],
+        "rows": [row for row in report.rows if row["action"] != imports.UNCHANGED][:SHOWN_ROWS],
+        "shown": SHOWN_ROWS,
+        "percent": int(100 * job.rows_done / job.rows_total) if job.rows_total else 0,
+    }
+
+
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -161,27 +187,10 @@ def import_detail(request, public_id):
     job = _job_for(request, public_id)
     if request.method == "POST":
         actions.require_record_access(request.user, job.institution)
-        if job.can_confirm:
-            # updated_at marks the start, from which purge_import_files tells a stuck import (a dead worker).
-            started = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.CHECKED).update(
-                status=ImportJob.Status.IMPORTING, rows_done=0, updated_at=timezone.now()
-            )
-            if started:  # a second click, or a second tab, finds the job already started
-                transaction.on_commit(partial(tasks.run_import.enqueue, job.pk, request.user.pk))
+        start_import(job, request.user)
         return redirect(job)
-    report = imports.Report.from_json(job.report)
     response = render(
-        request,
-        "trainees/import_detail.html",
-        {
-            "job": job,
-            "report": report,
-            "errors": report.errors[:SHOWN_ROWS],
-            "rows": [row for row in report.rows if row["action"] != imports.UNCHANGED][:SHOWN_ROWS],
-            "shown": SHOWN_ROWS,
-            "percent": int(100 * job.rows_done / job.rows_total) if job.rows_total else 0,
-            "upload_form": ImportUploadForm(),
-        },
+        request, "trainees/import_detail.html", {**job_context(job), "upload_form": ImportUploadForm()}
     )
     if job.is_running:
         response["Refresh"] = "2"
