@@ -40,7 +40,8 @@ INDEXES_ADDED = """## What this review changed
 
 # What the plans say, page by page (the verdict column is computed; these notes are the review).
 NOTES = {
-    "record list": "Counted and paged on primary keys from `record_active_inst_new_idx` (institution, created_at "
+    "record list": "Counted (at most LIST_COUNT_CAP, 10,000 rows: the list then says 'more than') and paged on "
+    "primary keys from `record_active_inst_new_idx` (institution, created_at "
     "DESC, id) WHERE active: a nested loop over the subtree's institutions (`institution_path_idx` prefix range) "
     "with index-only scans, then a top-N sort; the 50 rows are fetched by primary key. Cost grows with the "
     "records of the account's own subtree, not with the table: a region office reads its whole region "
@@ -74,7 +75,9 @@ NOTES = {
     "filing list, status filter": "Filtering on the latest status needs it for every institution of the "
     "subtree: one index probe each (`reports_dash_roster_latest_idx`), O(subtree institutions).",
     "eligibility lookup (POST)": "`person_unique_id`, then the person's records by `record_person_year_cat_idx`.",
-    "dashboard": "Its own covering indexes (reports migration 0003), index-only.",
+    "dashboard": "One facts query: per institution, records by `reports_dash_record_institution_idx` and eligible "
+    "persons from `reports_eligible_at_institution` (kept by triggers, reports migrations 0004-0005) by its "
+    "partial indexes, grouped into the page's rows; entries per day by `reports_dash_record_entered_idx`.",
 }
 
 
