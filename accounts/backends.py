@@ -19,3 +19,14 @@ class AccountBackend(ModelBackend):
         except get_user_model().DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None
+
+
+def lockout_username(request, credentials=None):
+    """The username django-axes counts failed logins under: as typed, cut to the longest username an account can
+    have. Django's login form does not limit its length, and axes' table holds 255 characters: a longer one made
+    the failure's INSERT fail (a 500 instead of the login page's message)."""
+    source = credentials or getattr(request, "data", request.POST)
+    username = source.get("username")
+    if not isinstance(username, str):
+        return username
+    return username[: get_user_model()._meta.get_field("username").max_length]

@@ -168,6 +168,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # locked for 15 minutes, not 15 minutes after the last try
 AXES_LOCKOUT_CALLABLE = "accounts.views.lockout"
 AXES_CLIENT_IP_CALLABLE = "hbwsrc.ratelimit.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.backends.lockout_username"
 AXES_DISABLE_ACCESS_LOG = True  # successful logins are in our own audit trail
 # How many reverse proxies in front of the application append to X-Forwarded-For (nginx: 1). 0 trusts no
 # header and uses the connection's address, which is right when nothing sits in front.

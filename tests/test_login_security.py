@@ -312,3 +312,14 @@ def test_a_login_gets_a_new_session_id(world):
     anonymous_key = session.session_key
     form_login(client, "wcyy", PASSWORD)
     assert client.cookies["sessionid"].value != anonymous_key
+
+
+@pytest.mark.parametrize("length", [151, 300, 5000])
+def test_an_overlong_username_is_a_failed_login_not_a_server_error(world, length):
+    username = "x" * length
+    for _attempt in range(2):  # the first failure creates axes' row, the second updates it
+        response = form_login(Client(), username, "wrong")
+        assert response.status_code == 200
+        assert response.context["form"].errors
+    attempt = AccessAttempt.objects.get()
+    assert attempt.username == "x" * 150 and attempt.failures_since_start == 2
