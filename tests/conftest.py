@@ -1,6 +1,7 @@
 import os
 
 import pytest
+from django.core.cache import cache
 
 # Playwright's sync API runs an event loop in the test thread; Django must still allow ORM calls there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -32,6 +33,14 @@ def tasks_run_immediately(settings):
 @pytest.fixture(autouse=True)
 def media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Rate-limit counters live in the cache: one test's requests must not count against the next one's."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 CHROMIUM_ARGS = [

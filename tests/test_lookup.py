@@ -4,7 +4,6 @@ import datetime
 import re
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -29,13 +28,6 @@ def zh(message: str) -> str:
 def frozen_clock(monkeypatch):
     """Keep the rate limiter inside one window, whenever the test runs."""
     monkeypatch.setattr(ratelimit.time, "time", lambda: 1_000_000.0)
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def file_roster(rworld, records, *, status=Roster.Status.ACCEPTED) -> Roster:

@@ -2,20 +2,11 @@
 roster verification (per address, the real one behind a proxy), the eligibility lookup (per account) and the
 second-factor codes (per account)."""
 
-import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
 from tests.auth_helpers import authenticator_for, client_logged_in, form_login
 from tests.world import PASSWORD
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_login_attempts_are_limited_per_username_whatever_the_address(world):

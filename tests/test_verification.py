@@ -8,7 +8,6 @@ import re
 from urllib.parse import quote
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -32,13 +31,6 @@ def zh(message: str) -> str:
 def frozen_clock(monkeypatch):
     """Keep the rate limiter inside one window, whenever the test runs."""
     monkeypatch.setattr(ratelimit.time, "time", lambda: 1_000_000.0)
-
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def make_roster(rworld, persons, *, status=Roster.Status.ACCEPTED, version=2, sha=SHA) -> Roster:
