@@ -10,7 +10,7 @@ import time
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, OperationalError, connection, connections, transaction
 
 from tests.record_helpers import ensure_categories, exam_year, make_person, make_record, withdraw_in_db
 from tests.world import RecordsWorld, World
@@ -86,8 +86,13 @@ def test_two_institutions_inserting_overlapping_periods_at_the_same_moment_only_
     outcomes = sorted(outcome for outcome, _ in results)
     assert outcomes == ["error", "ok"]
     error = next(value for outcome, value in results if outcome == "error")
-    assert isinstance(error, IntegrityError)
-    assert error.__cause__.diag.constraint_name == actions.OVERLAP_CONSTRAINT
+    if isinstance(error, IntegrityError):
+        assert error.__cause__.diag.constraint_name == actions.OVERLAP_CONSTRAINT
+    else:
+        # Both inserts reached the exclusion check together, each waiting for the other: PostgreSQL aborts one
+        # (actions.save_record then tries once more and meets the committed record).
+        assert error.__cause__.sqlstate == actions.DEADLOCK_DETECTED
+        assert "exclusion constraint" in str(error)
     saved = ProbationRecord.objects.get(person=person)
     assert saved.pk == next(value for outcome, value in results if outcome == "ok")
 
@@ -210,3 +215,44 @@ def test_a_withdrawn_record_allows_a_new_record_at_the_same_institution_for_the_
     make_record(person, world.wuchang_hospital, year, clinical, "2025-09-01", "2026-08-31")
 
     assert ProbationRecord.objects.active().filter(person=person).count() == 1
+
+
+class _Deadlock(Exception):
+    sqlstate = actions.DEADLOCK_DETECTED
+
+
+def _deadlock() -> OperationalError:
+    error = OperationalError("deadlock detected")
+    error.__cause__ = _Deadlock()
+    return error
+
+
+def test_a_save_aborted_by_a_deadlock_is_tried_once_more(rworld, monkeypatch):
+    form = RecordForm(rworld.record_data(), institution=rworld.world.wuchang_hospital)
+    assert form.is_valid(), form.errors
+    write = actions._write_record
+    calls = []
+
+    def deadlock_first(*args):
+        calls.append(1)
+        if len(calls) == 1:
+            raise _deadlock()
+        return write(*args)
+
+    monkeypatch.setattr(actions, "_write_record", deadlock_first)
+    record = actions.save_record(form, acting_user=rworld.world.staff)
+    assert len(calls) == 2
+    assert ProbationRecord.objects.get() == record
+
+
+def test_a_second_deadlock_is_not_hidden(rworld, monkeypatch):
+    form = RecordForm(rworld.record_data(), institution=rworld.world.wuchang_hospital)
+    assert form.is_valid(), form.errors
+
+    def always(*args):
+        raise _deadlock()
+
+    monkeypatch.setattr(actions, "_write_record", always)
+    with pytest.raises(OperationalError):
+        actions.save_record(form, acting_user=rworld.world.staff)
+    assert not ProbationRecord.objects.exists()

@@ -83,6 +83,8 @@ def overlap_message(other: ProbationRecord) -> str:
     ) % {"office": other.institution.office.name}
 
 
+# PostgreSQL's SQLSTATE for a deadlock it broke by aborting this transaction.
+DEADLOCK_DETECTED = "40P01"
 LOCKED_MESSAGE = gettext_lazy("This record is on a finalised or filed roster and cannot be changed.")
 
 
@@ -128,54 +130,75 @@ def save_record(form, *, acting_user) -> ProbationRecord:
     """
     institution = form.institution
     require_record_access(acting_user, institution)
-    try:
-        with transaction.atomic():
-            person_data = form.person_data()
-            person = form.instance.person if form.instance.pk else form.person
-            if person is None:
-                # Another institution may have entered the same person since the form was validated: use that
-                # row (its record then meets the overlap constraint below) instead of failing on the unique ID.
-                person, created = Person.objects.get_or_create(
-                    id_type=person_data["id_type"], id_number=person_data["id_number"], defaults=person_data
-                )
-                form.person = person
-                if not created and person.name != person_data["name"]:
-                    raise ValidationError(
-                        _("This ID number is registered under another name. Check the ID number and the name.")
-                    )
-            changed = False
-            for name, value in person_data.items():
-                if name not in ("id_type", "id_number") and getattr(person, name) != value:
-                    setattr(person, name, value)
-                    changed = True
-            if changed:
-                person.save()
-            record = form.instance
-            for name, value in form.record_data().items():
-                setattr(record, name, value)
-            record.person = person
-            record.institution = institution
-            if not record.pk:
-                record.created_by = acting_user
-            record.save()
-            return record
-    except DatabaseError as error:
-        if is_lock_violation(error):
-            raise ValidationError(LOCKED_MESSAGE, code="locked") from error
-        if not isinstance(error, IntegrityError):
-            raise
-        constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "")
-        if constraint == OVERLAP_CONSTRAINT:
-            other = find_overlap(
-                form.person, institution, form.cleaned_data["start_date"], form.cleaned_data.get("end_date")
+    person_before = form.person
+    for attempt in range(2):
+        form.person = person_before  # a person created by an attempt that failed was rolled back with it
+        try:
+            return _write_record(form, institution, acting_user)
+        except DatabaseError as error:
+            if attempt == 0 and getattr(error.__cause__, "sqlstate", None) == DEADLOCK_DETECTED:
+                # Two overlapping periods of one person inserted at the same moment: each exclusion check waits
+                # for the other transaction and PostgreSQL aborts one of them. Once more, this save meets the
+                # other's committed record and is refused below like any overlap.
+                continue
+            refusal = _refusal(error, form, institution)
+            if refusal is error:
+                raise
+            raise refusal from error
+
+
+def _write_record(form, institution, acting_user) -> ProbationRecord:
+    with transaction.atomic():
+        person_data = form.person_data()
+        person = form.instance.person if form.instance.pk else form.person
+        if person is None:
+            # Another institution may have entered the same person since the form was validated: use that
+            # row (its record then meets the overlap constraint below) instead of failing on the unique ID.
+            person, created = Person.objects.get_or_create(
+                id_type=person_data["id_type"], id_number=person_data["id_number"], defaults=person_data
             )
-            message = overlap_message(other) if other else _("The period overlaps another record.")
-            raise ValidationError(message, code="overlap") from error
-        if constraint == DUPLICATE_CONSTRAINT:
-            raise ValidationError(
-                _("This person already has a record at this institution for this exam year."), code="duplicate"
-            ) from error
-        raise
+            form.person = person
+            if not created and person.name != person_data["name"]:
+                raise ValidationError(
+                    _("This ID number is registered under another name. Check the ID number and the name.")
+                )
+        changed = False
+        for name, value in person_data.items():
+            if name not in ("id_type", "id_number") and getattr(person, name) != value:
+                setattr(person, name, value)
+                changed = True
+        if changed:
+            person.save()
+        record = form.instance
+        for name, value in form.record_data().items():
+            setattr(record, name, value)
+        record.person = person
+        record.institution = institution
+        if not record.pk:
+            record.created_by = acting_user
+        record.save()
+        return record
+
+
+def _refusal(error: DatabaseError, form, institution) -> Exception:
+    """What a write the database refused is reported as: the form's own message where a constraint explains it,
+    the error itself otherwise."""
+    if is_lock_violation(error):
+        return ValidationError(LOCKED_MESSAGE, code="locked")
+    if not isinstance(error, IntegrityError):
+        return error
+    constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", "")
+    if constraint == OVERLAP_CONSTRAINT:
+        other = find_overlap(
+            form.person, institution, form.cleaned_data["start_date"], form.cleaned_data.get("end_date")
+        )
+        message = overlap_message(other) if other else _("The period overlaps another record.")
+        return ValidationError(message, code="overlap")
+    if constraint == DUPLICATE_CONSTRAINT:
+        return ValidationError(
+            _("This person already has a record at this institution for this exam year."), code="duplicate"
+        )
+    return error
 
 
 @transaction.atomic
