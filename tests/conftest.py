@@ -6,7 +6,11 @@ from django.core.cache import cache
 # Playwright's sync API runs an event loop in the test thread; Django must still allow ORM calls there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-from tests.world import RecordsWorld, World  # noqa: E402
+from accounts.models import User  # noqa: E402
+from institutions.scope import VIEW_OFFICE  # noqa: E402
+from tests import import_files  # noqa: E402
+from tests.record_helpers import make_record  # noqa: E402
+from tests.world import PASSWORD, RecordsWorld, World, make_account  # noqa: E402
 
 
 @pytest.fixture
@@ -17,6 +21,39 @@ def world(db) -> World:
 @pytest.fixture
 def rworld(world) -> RecordsWorld:
     return RecordsWorld.build(world)
+
+
+@pytest.fixture
+def auditor(world):
+    """An auditor of 湖北: a staff account of the region office that may only view it."""
+    return make_account("hubei_audit", world.hubei_office, perms=(VIEW_OFFICE,), is_staff=True)
+
+
+@pytest.fixture
+def superuser(db):
+    return User.objects.create_superuser("root", password=PASSWORD)
+
+
+@pytest.fixture
+def spread(rworld):
+    """Records at four institutions in three subtrees of 湖北 and one in 湖南; persons numbered from 1
+    (tests/import_files.py's persons, so an export of them imports back)."""
+    world = rworld.world
+    places = [
+        (world.wuchang_hospital, rworld.year, 3),
+        (world.hongshan_centre, rworld.year, 2),
+        (world.yichang_hospital, rworld.year, 2),
+        (world.provincial_hospital, rworld.year, 1),
+        (world.hunan_hospital, rworld.hunan_year, 1),
+    ]
+    serial = 0
+    for institution, year, count in places:
+        for _ in range(count):
+            serial += 1
+            make_record(
+                import_files.make_person(serial), institution, year, rworld.clinical, "2024-07-01", "2025-06-30"
+            )
+    return rworld
 
 
 @pytest.fixture(autouse=True)

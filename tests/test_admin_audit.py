@@ -21,16 +21,6 @@ from trainees.models import ExamCategory, ExamYear, OverlapAttempt, Person, Prob
 
 
 @pytest.fixture
-def auditor(world):
-    return make_account("hubei_audit", world.hubei_office, perms=(VIEW_OFFICE,), is_staff=True)
-
-
-@pytest.fixture
-def superuser(db):
-    return User.objects.create_superuser("root", password=PASSWORD)
-
-
-@pytest.fixture
 def data(rworld):
     """Records, a person, a roster with its PDF and scan, an overlap attempt and audit events in both regions."""
     world = rworld.world

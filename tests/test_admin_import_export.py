@@ -16,12 +16,11 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from accounts.models import AuditEvent, User
-from institutions.scope import VIEW_OFFICE
+from accounts.models import AuditEvent
 from tests import import_files as f
 from tests.record_helpers import make_record
 from tests.test_admin_audit import refused
-from tests.world import PASSWORD, logged_in, make_account
+from tests.world import logged_in
 from trainees.models import ImportJob, ProbationRecord, mask_id_number
 
 CHANGELIST = "admin:trainees_probationrecord_changelist"
@@ -41,35 +40,6 @@ def english(settings):
     settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
-
-
-@pytest.fixture
-def auditor(world):
-    return make_account("hubei_audit", world.hubei_office, perms=(VIEW_OFFICE,), is_staff=True)
-
-
-@pytest.fixture
-def superuser(db):
-    return User.objects.create_superuser("root", password=PASSWORD)
-
-
-@pytest.fixture
-def spread(rworld):
-    """Records at four institutions of 湖北 (three subtrees) and one of 湖南; persons numbered from 1."""
-    world = rworld.world
-    places = [
-        (world.wuchang_hospital, rworld.year, 3),
-        (world.hongshan_centre, rworld.year, 2),
-        (world.yichang_hospital, rworld.year, 2),
-        (world.provincial_hospital, rworld.year, 1),
-        (world.hunan_hospital, rworld.hunan_year, 1),
-    ]
-    serial = 0
-    for institution, year, count in places:
-        for _ in range(count):
-            serial += 1
-            make_record(f.make_person(serial), institution, year, rworld.clinical, "2024-07-01", "2025-06-30")
-    return rworld
 
 
 def sheet_rows(response) -> list[dict]:

@@ -11,7 +11,6 @@ from django.utils import translation
 from accounts.models import AuditEvent
 from reports import actions as roster_actions
 from tests import import_files as f
-from tests.record_helpers import make_record
 from trainees import imports
 from trainees.models import ProbationRecord
 
@@ -20,27 +19,6 @@ from trainees.models import ProbationRecord
 def english():
     with translation.override(None):
         yield
-
-
-@pytest.fixture
-def spread(rworld):
-    """Records at four institutions in three subtrees of 湖北 and one in 湖南."""
-    world = rworld.world
-    places = [
-        (world.wuchang_hospital, rworld.year, 3),
-        (world.hongshan_centre, rworld.year, 2),
-        (world.yichang_hospital, rworld.year, 2),
-        (world.provincial_hospital, rworld.year, 1),
-        (world.hunan_hospital, rworld.hunan_year, 1),
-    ]
-    serial = 0
-    for institution, year, count in places:
-        for _ in range(count):
-            serial += 1
-            make_record(
-                f.make_person(serial), institution, year, rworld.clinical, "2024-07-01", "2025-06-30", remarks=""
-            )
-    return rworld
 
 
 def workbook(response):
