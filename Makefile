@@ -9,7 +9,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # pdftoppm for looking at rendered rosters, gettext for the translation catalogues.
 DEB_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-noto-cjk chromium poppler-utils gettext
 
-.PHONY: demo test serve setup system postgres venv database lint clean
+.PHONY: demo test serve setup system postgres venv database lint clean bench-tools
 
 demo: setup
 	$(BIN)/python manage.py seed_demo
@@ -69,6 +69,12 @@ database: venv
 	$(BIN)/python manage.py ensure_database
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py compilemessages --ignore '.venv' -v 0
+
+# The load benchmark's tools (bench/load/run.py): wrk from Debian, locust from PyPI (the "bench" extra).
+bench-tools: setup
+	@dpkg-query -W -f='$${Status}' wrk 2>/dev/null | grep -q "ok installed" || \
+	  (DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q wrk)
+	$(BIN)/pip install -q -e '.[dev,bench]'
 
 lint: venv
 	$(BIN)/ruff check .
