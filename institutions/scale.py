@@ -380,6 +380,9 @@ class Generator:
     def eligible_at_institutions(self):
         """The dashboard's eligible persons per institution, which the records' triggers would have kept."""
         with self.step("eligible persons") as step:
+            # Statistics first: planned against tables it believes empty, the rebuild's join runs for many minutes.
+            for model in (Person, ProbationRecord, Institution, ExamYear):
+                self.cursor.execute(f'ANALYZE "{model._meta.db_table}"')
             years = list(ExamYear.objects.order_by("pk"))
             rebuild_eligible(years)
             step.rows = len(years)
