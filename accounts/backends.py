@@ -13,9 +13,14 @@ class AccountBackend(ModelBackend):
         return super().user_can_authenticate(user) and not getattr(user, "one_time_password_expired", False)
 
     def get_user(self, user_id):
-        # Every page's layout names the account's office or institution: read it with the account, in one query.
+        # Every page's layout names the account's office or institution, and many pages need its region (the
+        # current exam year): read them with the account, in one query.
         try:
-            user = get_user_model()._default_manager.select_related("office", "institution").get(pk=user_id)
+            user = (
+                get_user_model()
+                ._default_manager.select_related("office__region", "institution__region")
+                .get(pk=user_id)
+            )
         except get_user_model().DoesNotExist:
             return None
         return user if self.user_can_authenticate(user) else None

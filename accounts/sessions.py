@@ -5,7 +5,8 @@ refuses an authenticated session without a row, or whose row says it has been id
 SESSION_IDLE_SECONDS or open for more than SESSION_ABSOLUTE_SECONDS. Ending sessions is therefore deleting rows:
 no session store is scanned and no session key is ever stored outside Django's own session table.
 
-Cost: one indexed query per authenticated request, and one update of ``last_seen`` at most once a minute.
+Cost: nothing beyond the session's own query (accounts.session_store reads the row with it), and one update of
+``last_seen`` at most once a minute.
 """
 
 import datetime
@@ -60,6 +61,9 @@ def current(request) -> UserSession | None:
     key = request.session.session_key
     if not key:
         return None
+    read = getattr(request.session, "registry_read", None)  # accounts.session_store read it with the session
+    if read is not None and read[0] == key:
+        return read[1]
     return UserSession.objects.filter(key_hash=key_hash(key)).first()
 
 

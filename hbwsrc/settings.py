@@ -184,6 +184,11 @@ TWO_FACTOR_RATE_LIMIT = (10, 300)  # codes tried per seconds, per account (each 
 SESSION_IDLE_SECONDS = 30 * 60
 SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60
 
+# History events name the account and page behind a change. A GET changes no tracked row (pages are safe), so it
+# pays nothing for that context.
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+SESSION_ENGINE = "accounts.session_store"  # the database store, reading the session registry row with the session
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -279,6 +284,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 VERIFY_RATE_LIMIT = (20, 60)  # requests per seconds, per client address
 LOOKUP_RATE_LIMIT = (60, 60)  # lookups per seconds, per user
+# The dashboard's figures are recomputed at most this often per office (0: on every view).
+DASHBOARD_CACHE_SECONDS = int(os.environ.get("DASHBOARD_CACHE_SECONDS", "60"))
 
 # Rate-limit counters must be shared by every worker: point CACHE_URL at Redis in production.
 CACHES = {

@@ -2,7 +2,7 @@
 
 Accounts hold django-guardian permissions on hierarchy nodes only (their own office or institution). A
 permission held on an office applies to that office and everything beneath it. The grants are read once per
-request (two small queries) and cached on the user object, so every list, detail and check after that costs
+request (one small query) and cached on the user object, so every list, detail and check after that costs
 nothing extra.
 """
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import reduce
 from operator import or_
 
-from django.db.models import Q
+from django.db.models import CharField, Q, Value
 
 from institutions.models import (
     Institution,
@@ -71,6 +71,12 @@ class Scope:
         if not conditions:
             return queryset.none()
         return queryset.filter(reduce(or_, conditions))
+
+    def region_ids(self) -> set[int]:
+        """The regions of everything the account sees (a subtree never leaves its region)."""
+        return {office.region_id for office, perms in self.offices_granted.items() if VIEW_OFFICE in perms} | {
+            inst.region_id for inst, perms in self.institutions_granted.items() if VIEW_INSTITUTION in perms
+        }
 
     # --- checks ----------------------------------------------------------------------------------------------
 
@@ -153,13 +159,34 @@ def scope_for(user) -> Scope:
     if cached is not None:
         return cached
     scope = Scope()
-    for row in OfficeUserObjectPermission.objects.filter(user=user).select_related("permission", "content_object"):
-        scope.offices_granted.setdefault(row.content_object, set()).add(row.permission.codename)
-    rows = InstitutionUserObjectPermission.objects.filter(user=user).select_related("permission", "content_object")
-    for row in rows:
-        scope.institutions_granted.setdefault(row.content_object, set()).add(row.permission.codename)
+    grants = {Office: {}, Institution: {}}
+    for kind, node_id, codename in _grant_rows(user):
+        grants[Office if kind == "office" else Institution].setdefault(node_id, set()).add(codename)
+    scope.offices_granted = _by_node(Office, grants[Office], user, "office")
+    scope.institutions_granted = _by_node(Institution, grants[Institution], user, "institution")
     user._scope_cache = scope
     return scope
+
+
+def _grant_rows(user):
+    """(kind of node, node id, codename) of every grant of ``user``: one query for both tables."""
+    text = CharField()
+    offices = OfficeUserObjectPermission.objects.filter(user=user).annotate(kind=Value("office", text))
+    institutions = InstitutionUserObjectPermission.objects.filter(user=user).annotate(kind=Value("institution", text))
+    columns = ("kind", "content_object_id", "permission__codename")
+    return offices.values_list(*columns).union(institutions.values_list(*columns), all=True)
+
+
+def _by_node(model, perms_by_id: dict, user, own_node: str) -> dict:
+    """{node: codenames}; the account's own node, read with the account, is not read again."""
+    nodes = {}
+    if getattr(user, f"{own_node}_id") in perms_by_id:
+        own = getattr(user, own_node)
+        nodes[own.pk] = own
+    missing = [pk for pk in perms_by_id if pk not in nodes]
+    if missing:
+        nodes.update(model.objects.in_bulk(missing))
+    return {nodes[pk]: perms for pk, perms in perms_by_id.items() if pk in nodes}
 
 
 def forget_scope(user) -> None:

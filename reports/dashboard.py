@@ -12,11 +12,16 @@ the office's own), or by the negated id of an institution the office supervises 
 persons are counted from ``reports_eligible_at_institution``, which triggers keep up to date (reports migration
 0004), so that no page view evaluates the eligibility rule over a whole region. The indexes these queries use are
 created by reports migrations 0003 and 0004; bench/dashboard.py times the region-level page on province-scale data.
+
+The page shows a board at most DASHBOARD_CACHE_SECONDS old (``current``): in the last days before a deadline many
+office accounts watch the same figures, which change by the minute, not by the request.
 """
 
 import datetime
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     BigIntegerField,
@@ -176,6 +181,7 @@ class Dashboard:
     totals: Row
     daily: list[tuple[datetime.date, int]] = field(default_factory=list)
     today: datetime.date | None = None
+    computed_at: datetime.datetime = field(default_factory=timezone.now)
 
     @property
     def window_closed(self) -> bool:
@@ -286,6 +292,25 @@ def build(office: Office, exam_year, *, today: datetime.date | None = None) -> D
         totals.add(row)
     totals.eligible = eligible  # distinct persons: not the sum of the rows'
     return Dashboard(office, exam_year, rows, totals, daily_entries(office, exam_year, today), today)
+
+
+def current(office: Office, exam_year) -> Dashboard:
+    """``build``'s board, computed at most once per DASHBOARD_CACHE_SECONDS for each office and exam year (0: every
+    time). The key holds what the board depends on besides the records: the day and the exam year's dates."""
+    seconds = settings.DASHBOARD_CACHE_SECONDS
+    if not seconds:
+        return build(office, exam_year)
+    today = timezone.localdate()
+    key = ":".join(
+        str(part)
+        for part in ("dashboard", office.pk, office.path, exam_year.pk, exam_year.cutoff, exam_year.filing_opens,
+                     exam_year.filing_closes, exam_year.entry_opens, exam_year.entry_closes, today)
+    )  # fmt: skip
+    board = cache.get(key)
+    if board is None:
+        board = build(office, exam_year, today=today)
+        cache.set(key, board, seconds)
+    return board
 
 
 def not_submitted(office: Office, exam_year):

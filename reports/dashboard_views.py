@@ -1,5 +1,6 @@
 """The filing dashboard of an office, its drill-down to sub-offices and the list of institutions yet to submit."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -42,11 +43,12 @@ def dashboard_view(request, public_id=None):
     exam_year = ExamYear.objects.current_for(office.region)
     context = {"office": office, "exam_year": exam_year, "crumbs": _breadcrumbs(request, office)}
     if exam_year is not None:
-        board = dashboard.build(office, exam_year)
+        board = dashboard.current(office, exam_year)
         context.update(
             board=board,
             progress_chart=charts.filing_progress(board.office_rows),
             daily_chart=charts.daily_entries(board.daily),
+            refresh_seconds=settings.DASHBOARD_CACHE_SECONDS,
         )
     return render(request, "reports/dashboard.html", context)
 

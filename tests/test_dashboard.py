@@ -8,6 +8,7 @@ import random
 from collections import Counter, defaultdict
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -396,6 +397,7 @@ def test_the_region_dashboard_lists_prefectures_then_directly_supervised_institu
 
 
 def dashboard_queries(client, url) -> int:
+    cache.clear()  # the cost of computing the board, not of reading it from the cache
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200
@@ -509,3 +511,40 @@ def test_office_with_an_account_but_no_rows_shows_an_empty_dashboard(rworld):
     assert [row.node for row in board.rows] == [world.hongshan_centre]
     assert board.totals.records == 0 and board.totals.institutions == 1
     assert world.client_for(lonely).get(reverse("reports:dashboard")).status_code == 200
+
+
+def totals_shown(client, url) -> str:
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode().split('id="totals"')[1].split("</dl>")[0]
+
+
+def test_the_board_is_recomputed_at_most_once_per_refresh_period_and_says_when_it_was(generated, settings):
+    settings.DASHBOARD_CACHE_SECONDS = 60
+    world = generated.world
+    client = world.client_for(world.region_user)
+    url = reverse("reports:dashboard")
+    before = totals_shown(client, url)
+    make_record(make_person(90), world.wuchang_hospital, generated.year, generated.clinical, "2025-07-01", "2026-06-30")
+    page = client.get(url).content.decode()
+    assert totals_shown(client, url) == before  # the same board, a minute at most
+    assert "统计时间" in page and "60 秒" in page
+    cache.clear()  # what the minute's end does
+    assert totals_shown(client, url) != before
+
+
+def test_a_changed_filing_window_shows_at_once_and_a_zero_period_computes_every_view(generated, settings):
+    settings.DASHBOARD_CACHE_SECONDS = 60
+    world = generated.world
+    client = world.client_for(world.region_user)
+    url = reverse("reports:dashboard")
+    client.get(url)
+    year = ExamYear.objects.get(pk=generated.year.pk)
+    year.filing_closes = timezone.localdate() - datetime.timedelta(days=1)
+    year.save()
+    assert "名单备案时间已截止" in client.get(url).content.decode()
+    settings.DASHBOARD_CACHE_SECONDS = 0
+    before = totals_shown(client, url)
+    make_record(make_person(91), world.wuchang_hospital, generated.year, generated.clinical, "2025-07-01", "2026-06-30")
+    assert totals_shown(client, url) != before
+    assert "统计时间" not in client.get(url).content.decode()

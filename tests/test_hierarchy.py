@@ -122,6 +122,27 @@ def test_each_account_sees_exactly_its_subtree(world, user, offices, institution
     assert names(scope.institutions()) == institutions
 
 
+@pytest.mark.parametrize("user", ["region_user", "wuhan_user", "wuchang_user", "hunan_user", "master", "staff"])
+def test_an_account_s_regions_are_those_of_everything_it_sees(world, user):
+    scope = scope_for(getattr(world, user))
+    seen = {o.region_id for o in scope.offices()} | {i.region_id for i in scope.institutions()}
+    assert scope.region_ids() == seen
+    assert len(seen) == 1
+
+
+def test_grants_are_read_in_one_query_and_grants_beyond_the_own_node_are_kept(world):
+    """The grants of both kinds come in one query, and the account's own node is not read again; a grant held on
+    another node (none of the roles has one, but guardian allows it) still counts."""
+    user = User.objects.select_related("office", "institution").get(pk=world.wuhan_user.pk)
+    with CaptureQueriesContext(connection) as queries:
+        scope = scope_for(user)
+    assert len(queries) == 1
+    assert next(iter(scope.offices_granted)) is user.office
+    OfficeUserObjectPermission.objects.assign_perm("view_office", user, world.yichang)
+    user = User.objects.select_related("office", "institution").get(pk=user.pk)
+    assert names(scope_for(user).offices()) == {"武汉市", "武昌区", "洪山区", "宜昌市"}
+
+
 # --- creating and editing --------------------------------------------------------------------------------------
 
 

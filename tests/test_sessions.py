@@ -5,11 +5,13 @@ import datetime
 
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts import sessions
 from accounts.models import AuditEvent, UserSession
+from accounts.session_store import SessionStore
 from tests.auth_helpers import client_logged_in
 from tests.world import PASSWORD
 
@@ -166,3 +168,35 @@ def test_ending_a_session_refuses_get(world):
 def test_an_anonymous_visitor_gets_no_session_row(world, db):
     Client().get(LOGIN)
     assert not UserSession.objects.exists()
+
+
+def test_the_session_and_its_registry_row_are_read_in_one_query(world):
+    client = client_logged_in("wcyy", PASSWORD)
+    client.get(reverse("home"))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("accounts:sessions")).status_code == 200
+    reads = [q["sql"] for q in queries.captured_queries if "accounts_usersession" in q["sql"]]
+    assert "django_session" in reads[0]  # the middleware's check came with the session
+    assert not any("django_session" not in sql and "key_hash" in sql and "LIMIT 1" in sql for sql in reads)
+
+
+def test_a_registry_row_deleted_after_the_session_was_read_still_ends_the_session(world):
+    """The row read with the session is the one of that moment: ending the session elsewhere between two requests
+    is seen by the next one."""
+    client = client_logged_in("wcyy", PASSWORD)
+    assert client.get(reverse("trainees:list")).status_code == 200
+    row_of(client).delete()
+    assert is_logged_out(client.get(reverse("trainees:list")))
+
+
+def test_a_new_session_key_is_looked_up_again_not_taken_from_the_earlier_read(world, rf):
+    client = client_logged_in("wcyy", PASSWORD)
+    store = SessionStore(client.cookies["sessionid"].value)
+    store.load()
+    key, row = store.registry_read
+    assert key == store.session_key and row.user_id == world.master.pk
+    request = rf.get("/")
+    request.session = store
+    store.cycle_key()  # e.g. the second factor: the registry follows the key with sessions.rekey
+    sessions.rekey(key, store.session_key)
+    assert sessions.current(request).pk == row.pk

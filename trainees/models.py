@@ -309,6 +309,11 @@ class ProbationRecord(models.Model):
                 condition=Q(withdrawn_at__isnull=True),
                 name="record_active_inst_new_idx",
             ),
+            # A region office's list (nearly every record) newest first: the first 50 entries of this index, not a
+            # sort of the whole region (bench/EXPLAIN.md).
+            models.Index(
+                fields=["-created_at", "id"], condition=Q(withdrawn_at__isnull=True), name="record_active_new_idx"
+            ),
             models.Index(fields=["person", "exam_year", "category"], name="record_person_year_cat_idx"),
         ]
         triggers = [pgtrigger.Protect(name="record_never_deleted", operation=pgtrigger.Delete)]

@@ -50,9 +50,7 @@ def filter_records(user, params):
     """The record list's filters, shared by the list page and the exports."""
     scope = scope_for(user)
     form = RecordFilterForm(params)
-    form.fields["exam_year"].queryset = ExamYear.objects.filter(
-        region__in=scope.offices().values("region").union(scope.institutions().values("region"))
-    )
+    form.fields["exam_year"].queryset = ExamYear.objects.filter(region__in=scope.region_ids())
     form.fields["office"].queryset = scope.offices().order_by("path")
     records = (
         ProbationRecord.objects.for_user(user)
@@ -79,6 +77,13 @@ def filter_records(user, params):
     return form, records.order_by(data["sort"] or "-created_at", "pk")
 
 
+# What trainees/record_list.html shows of a record and its joined rows: no more is read or turned into objects.
+LIST_COLUMNS = (
+    "public_id", "start_date", "end_date", "result", "is_fresh_graduate", "withdrawn_at",
+    "person__name", "person__id_number", "institution__name", "exam_year__year", "category__name",
+)  # fmt: skip
+
+
 def paginate_records(records, number):
     """One page of 50 ``records``: the ids first, then the page's rows with their joins and eligibility.
 
@@ -88,7 +93,7 @@ def paginate_records(records, number):
     """
     page = CappedPaginator(records.values_list("pk", flat=True), 50).get_page(number)
     ids = list(page.object_list)
-    rows = {record.pk: record for record in records.filter(pk__in=ids)}
+    rows = {record.pk: record for record in records.filter(pk__in=ids).only(*LIST_COLUMNS)}
     page.object_list = [rows[pk] for pk in ids if pk in rows]
     return page
 
