@@ -81,6 +81,10 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# History events name the account and page behind a change. A GET changes no tracked row (pages are safe), so it
+# pays nothing for that context.
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
 ROOT_URLCONF = "hbwsrc.urls"
 FORM_RENDERER = "hbwsrc.widgets.FormRenderer"
 WSGI_APPLICATION = "hbwsrc.wsgi.application"
@@ -184,16 +188,13 @@ TWO_FACTOR_RATE_LIMIT = (10, 300)  # codes tried per seconds, per account (each 
 SESSION_IDLE_SECONDS = 30 * 60
 SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60
 
-# History events name the account and page behind a change. A GET changes no tracked row (pages are safe), so it
-# pays nothing for that context.
-PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
-
 SESSION_ENGINE = "accounts.session_store"  # the database store, reading the session registry row with the session
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 12 * 60 * 60
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
