@@ -1,6 +1,6 @@
 from django import forms
 from django.forms.renderers import DjangoTemplates
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
 
@@ -15,6 +15,16 @@ class DateInput(forms.DateInput):
 
 SELECT_TEMPLATE = "django/forms/widgets/select.html"
 OPTION_TEMPLATE = "django/forms/widgets/select_option.html"
+# Django's widget templates that are nothing but an include of input.html.
+INPUT_TEMPLATES = frozenset(
+    f"django/forms/widgets/{name}.html"
+    for name in (
+        "input", "text", "number", "email", "url", "password", "hidden", "date", "datetime", "time", "checkbox",
+        "search", "tel", "color", "file",
+    )
+)  # fmt: skip
+TEXTAREA_TEMPLATE = "django/forms/widgets/textarea.html"
+LABEL_TEMPLATE = "django/forms/label.html"
 
 
 def _attributes(attrs: dict) -> str:
@@ -26,6 +36,26 @@ def _attributes(attrs: dict) -> str:
             if value is not False
         )
     )
+
+
+def _input(widget: dict) -> str:
+    value = "" if widget["value"] is None else format_html(' value="{}"', widget["value"])
+    return format_html(
+        '<input type="{}" name="{}"{}{}>', widget["type"], widget["name"], value, _attributes(widget["attrs"])
+    )
+
+
+def _textarea(widget: dict) -> str:
+    return format_html(
+        '<textarea name="{}"{}>\n{}</textarea>', widget["name"], _attributes(widget["attrs"]), widget["value"] or ""
+    )
+
+
+def _label(context: dict) -> str:
+    if not context["use_tag"]:
+        return conditional_escape(context["label"])
+    tag = context["tag"]
+    return format_html("<{}{}>{}</{}>", tag, _attributes(context["attrs"]), context["label"], tag)
 
 
 def _select(widget: dict) -> str:
@@ -48,12 +78,23 @@ def _select(widget: dict) -> str:
 
 
 class FormRenderer(DjangoTemplates):
-    """Django's form renderer, but a <select> is written in Python: through the templates every option is an
-    include of its own, and the 27 exam categories cost more than the rest of the record form (the markup is the
-    same as Django's select.html and select_option.html, without their whitespace)."""
+    """Django's form renderer, but labels and the plain widgets (inputs, text areas, selects) are written in Python.
+
+    Through the templates every widget is two or three includes and every <option> one more: the 27 exam
+    categories alone cost more than the rest of the record form, and the record form's 22 fields cost more than
+    the rest of its page. The markup is the same as Django's templates (input.html, textarea.html, select.html,
+    select_option.html, label.html and their attrs.html), without the whitespace between options; anything else
+    (a custom option template, radio buttons, the form layouts) still goes through the templates.
+    """
 
     def render(self, template_name, context, request=None):
+        if template_name == LABEL_TEMPLATE:
+            return _label(context)
         widget = context.get("widget")
+        if template_name in INPUT_TEMPLATES:
+            return _input(widget)
+        if template_name == TEXTAREA_TEMPLATE:
+            return _textarea(widget)
         if template_name == SELECT_TEMPLATE and all(
             option["template_name"] == OPTION_TEMPLATE
             for _name, options, _index in widget["optgroups"]

@@ -1,12 +1,16 @@
-"""The form renderer writes <select> in Python: the same markup as Django's templates, escaped the same way."""
+"""The form renderer writes labels and plain widgets in Python: the same markup as Django's templates, escaped the
+same way."""
 
 import re
+
+import datetime
 
 import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates
 
-from hbwsrc.widgets import FormRenderer
+from hbwsrc.widgets import DateInput, FormRenderer
+from trainees.forms import RecordForm
 
 
 def _squeeze(html: str) -> str:
@@ -45,3 +49,60 @@ def test_a_custom_option_template_still_goes_through_the_templates():
 
     rendered = Custom(choices=[("1", "one")]).render("f", "1", renderer=FormRenderer())
     assert "<input" in rendered
+
+
+@pytest.mark.parametrize(
+    "widget, value",
+    [
+        (forms.TextInput(), 'a "quoted" & <b>value</b>'),
+        (forms.TextInput(attrs={"placeholder": "姓名 <x>", "maxlength": 50, "autofocus": True, "hidden": False}), ""),
+        (forms.TextInput(), None),
+        (forms.NumberInput(), 3),
+        (forms.EmailInput(), "a@b.cn"),
+        (forms.PasswordInput(render_value=True), "secret&"),
+        (forms.HiddenInput(), "42"),
+        (DateInput(), datetime.date(2026, 3, 1)),
+        (forms.CheckboxInput(), True),
+        (forms.CheckboxInput(), False),
+        (forms.SearchInput(), "张三"),
+        (forms.Textarea(attrs={"rows": 3}), "first line\n<second> & third"),
+        (forms.Textarea(), ""),
+        (forms.Textarea(), None),
+    ],
+)
+def test_input_and_textarea_markup_matches_djangos_templates(widget, value):
+    attrs = {"id": "id_field", "required": True}
+    expected = widget.render("field", value, attrs, renderer=DjangoTemplates())
+    rendered = widget.render("field", value, attrs, renderer=FormRenderer())
+    assert rendered == expected.strip()
+
+
+class _LabelForm(forms.Form):
+    name = forms.CharField(label="姓名 <b>")
+    note = forms.CharField(label="备注", required=False, widget=forms.Textarea)
+
+
+@pytest.mark.parametrize("auto_id", ["id_%s", False])
+@pytest.mark.parametrize("method, kwargs", [
+    ("label_tag", {}),
+    ("label_tag", {"attrs": {"class": "x", "data-n": 2}, "label_suffix": "："}),
+    ("legend_tag", {}),
+])  # fmt: skip
+def test_label_markup_matches_djangos_template(auto_id, method, kwargs):
+    expected = _LabelForm(auto_id=auto_id, renderer=DjangoTemplates())
+    rendered = _LabelForm(auto_id=auto_id, renderer=FormRenderer())
+    for name in ("name", "note"):
+        assert getattr(rendered[name], method)(**kwargs) == getattr(expected[name], method)(**kwargs).strip()
+
+
+def test_record_form_renders_as_through_djangos_templates(rworld):
+    """The whole record form, every field with its label and errors, gives the same markup either way."""
+
+    def page(renderer):
+        data = {"name": "<张三>", "id_number": "x&y", "content": "a\nb", "is_fresh_graduate": "on"}
+        form = RecordForm(data=data, institution=rworld.world.wuchang_hospital, renderer=renderer)
+        return _squeeze("".join(f"{form[name].label_tag()}{form[name]}" for name in form.fields))
+
+    rendered = page(FormRenderer())
+    assert rendered == page(DjangoTemplates())
+    assert all(tag in rendered for tag in ("<textarea", '<input type="checkbox"', '<input type="date"', "<label"))
