@@ -54,8 +54,8 @@ def _textarea(widget: dict) -> str:
 def _label(context: dict) -> str:
     if not context["use_tag"]:
         return conditional_escape(context["label"])
-    tag = context["tag"]
-    return format_html("<{}{}>{}</{}>", tag, _attributes(context["attrs"]), context["label"], tag)
+    tag = context["tag"]  # attrs is None where the widget has no single element to point at (radio buttons)
+    return format_html("<{}{}>{}</{}>", tag, _attributes(context["attrs"] or {}), context["label"], tag)
 
 
 def _select(widget: dict) -> str:

@@ -1,9 +1,8 @@
 """The form renderer writes labels and plain widgets in Python: the same markup as Django's templates, escaped the
 same way."""
 
-import re
-
 import datetime
+import re
 
 import pytest
 from django import forms
@@ -80,6 +79,7 @@ def test_input_and_textarea_markup_matches_djangos_templates(widget, value):
 class _LabelForm(forms.Form):
     name = forms.CharField(label="姓名 <b>")
     note = forms.CharField(label="备注", required=False, widget=forms.Textarea)
+    kind = forms.ChoiceField(label="类型", choices=[("a", "A")], widget=forms.RadioSelect)
 
 
 @pytest.mark.parametrize("auto_id", ["id_%s", False])
@@ -91,7 +91,7 @@ class _LabelForm(forms.Form):
 def test_label_markup_matches_djangos_template(auto_id, method, kwargs):
     expected = _LabelForm(auto_id=auto_id, renderer=DjangoTemplates())
     rendered = _LabelForm(auto_id=auto_id, renderer=FormRenderer())
-    for name in ("name", "note"):
+    for name in ("name", "note", "kind"):
         assert getattr(rendered[name], method)(**kwargs) == getattr(expected[name], method)(**kwargs).strip()
 
 
