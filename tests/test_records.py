@@ -76,3 +76,19 @@ def test_detail_warns_when_a_dental_category_has_no_dental_rotation(rworld):
 
     record_ok = ProbationRecord(category=rworld.dental, departments="口腔科")
     assert not record_ok.category_mismatch()
+
+
+def test_a_withdrawn_record_names_who_withdrew_it_and_why(rworld, django_assert_max_num_queries):
+    world = rworld.world
+    client = world.client_for(world.staff)
+    post_record(client, rworld.record_data())
+    record = ProbationRecord.objects.get()
+    assert client.post(reverse("trainees:withdraw", args=[record.public_id]), {"reason": "重复录入"}).status_code == 302
+
+    office = world.client_for(world.wuchang_user)
+    office.get(record.get_absolute_url())
+    # Session, account, grants, record, audit event, eligibility, and the withdrawing account: read apart from
+    # the record, as only withdrawn records show it.
+    with django_assert_max_num_queries(7):
+        page = office.get(record.get_absolute_url()).content.decode()
+    assert f"由{world.staff}撤销，撤销原因：重复录入" in page
