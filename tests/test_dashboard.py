@@ -9,6 +9,7 @@ from collections import Counter, defaultdict
 
 import pytest
 from django.core.cache import cache
+from django.core.cache.utils import make_template_fragment_key
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -548,3 +549,24 @@ def test_a_changed_filing_window_shows_at_once_and_a_zero_period_computes_every_
     make_record(make_person(91), world.wuchang_hospital, generated.year, generated.clinical, "2025-07-01", "2026-06-30")
     assert totals_shown(client, url) != before
     assert "统计时间" not in client.get(url).content.decode()
+
+
+def test_the_rendered_board_is_kept_with_the_board_for_its_office_and_language_only(generated, settings):
+    settings.DASHBOARD_CACHE_SECONDS = 60
+    world = generated.world
+    client = world.client_for(world.region_user)
+    url = reverse("reports:dashboard")
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    board = dashboard.current(world.hubei_office, generated.year)
+    key = make_template_fragment_key(
+        "dashboard_board", [world.hubei_office.pk, board.computed_at.isoformat(), "zh-hans"]
+    )
+    assert cache.get(key) is not None and cache.get(key) in chinese
+
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Figures as of" in english and "统计时间" not in english
+    assert "统计时间" in client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+
+    wuhan = world.client_for(world.wuhan_user).get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    rows = wuhan.split('id="dashboard-rows"')[1]
+    assert world.wuchang.name in rows and world.yichang.name not in rows
