@@ -78,11 +78,14 @@ NOTES = {
     "`institution_path_idx` under the page's common prefix, grouped by path (was a correlated LIKE reading the "
     "whole institution table once per office: 4 s a page at nation scale).",
     "office detail": "As the office list, for the children; the office's institutions by its foreign key.",
-    "institution list": "`institution_path_idx` prefix range; the name order is a sort of the subtree's "
-    "institutions (at most a region's).",
+    "institution list": "A small subtree: `institution_path_idx` prefix range, then a sort by name. A region "
+    "office: `institution_name_idx` read in name order until 50 of its institutions are found (institutions "
+    "migration 0004; was a sort of the region's institutions, 5 ms).",
     "institution list, search": "Prefix range, then the name filter on the subtree's institutions.",
-    "filing list": "The subtree's institutions by `institution_path_idx`; the latest roster of each on the page "
-    "by `reports_dash_roster_latest_idx`.",
+    "filing list": "The subtree's institutions in tree order from `institution_tree_order_idx` ((path COLLATE "
+    "\"C\"), name), the first 50 read in order (a small subtree: prefix range, then a sort); the latest roster "
+    "of each on the page by `reports_dash_roster_latest_idx` (institutions migration 0004; was a sort by the "
+    "joined office's path, 5 ms for a region office).",
     "filing list, status filter": "Filtering on the latest status needs it for every institution of the "
     "subtree: one index probe each (`reports_dash_roster_latest_idx`), O(subtree institutions).",
     "eligibility lookup (POST)": "`person_unique_id`, then the person's records by `record_person_year_cat_idx`.",

@@ -225,7 +225,7 @@ def filing_list(request):
             roster_id=Subquery(latest.values("public_id")[:1]),
             roster_version=Subquery(latest.values("version")[:1]),
         )
-        .order_by("office__path", "name")
+        .in_tree_order()
     )
     form = FilingFilterForm(request.GET)
     if form.is_valid():

@@ -691,6 +691,21 @@ def test_the_filing_list_shows_the_latest_version_and_links_to_it(rworld, filing
     assert 'class="status status-None"' in response.content.decode()  # the ones with nothing yet
 
 
+def test_the_filing_list_groups_institutions_by_office_in_tree_order_then_by_name(rworld, filings):
+    world = rworld.world
+    page = world.client_for(world.region_user).get(reverse("reports:filing_list")).context["page"]
+    shown = list(page.object_list)
+    offices = [institution.office for institution in shown]
+    # Each office once, parents before their sub-offices, every office's institutions together and by name.
+    groups = [office for office, _ in itertools.groupby(offices)]
+    assert len(groups) == len(set(groups)) == 4  # 湖北考区, 武昌区, 洪山区, 宜昌市 (武汉市 supervises none itself)
+    assert [o.path.encode() for o in groups] == sorted(o.path.encode() for o in groups)
+    assert groups[0] == world.hubei_office
+    for office in groups:
+        names = [i.name for i in shown if i.office == office]
+        assert names == list(Institution.objects.filter(office=office).order_by("name").values_list("name", flat=True))
+
+
 def test_the_filing_list_searches_by_name_and_is_refused_to_institutions(rworld, filings):
     world = rworld.world
     response = world.client_for(world.region_user).get(reverse("reports:filing_list"), {"q": "医院", "status": "none"})

@@ -165,7 +165,7 @@ INSTITUTION_HEADERS = ["试用机构", "统一社会信用代码", "主管考试
 
 def institution_sheet(user, filters: dict, filing: dict) -> SheetSpec:
     """An office's institutions (as filtered by sub-office and name) with their records and filing status."""
-    institutions = scope_for(user).institutions().select_related("office").order_by("office__path", "name")
+    institutions = scope_for(user).institutions().select_related("office").in_tree_order()
     if filters.get("office"):
         institutions = institutions.filter(path__startswith=filters["office"].path)
     if filters.get("institution"):
