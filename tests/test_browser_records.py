@@ -40,22 +40,33 @@ def in_own_thread(steps):
     from playwright import sync_api
 
     def run():
-        try:
-            with sync_api.sync_playwright() as playwright:
-                browser = playwright.chromium.launch(
-                    executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-                )
-                try:
-                    context = browser.new_context(locale="zh-CN")
-                    context.set_default_timeout(15_000)
-                    steps(context.new_page())
-                finally:
-                    browser.close()
-        finally:
-            connections.close_all()
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+            try:
+                context = browser.new_context(locale="zh-CN")
+                context.set_default_timeout(15_000)
+                steps(context.new_page())
+            finally:
+                browser.close()
+                # Closed here, while Playwright's event loop runs in this thread: Django (asgiref's Local) then keeps
+                # this thread's connections in the loop's context, and after the block close_all() would not see
+                # them; left to the garbage collector, one sometimes outlived the test database's teardown ("being
+                # accessed by other users").
+                connections.close_all()
 
     with ThreadPoolExecutor(max_workers=1) as executor:
         executor.submit(run).result()
+
+
+def test_the_browser_thread_closes_the_database_connection_its_steps_used(transactional_db):
+    used = []
+
+    def steps(page):
+        assert not ProbationRecord.objects.exists()
+        used.append(connections["default"])
+
+    in_own_thread(steps)
+    assert used and used[0].connection is None
 
 
 def path_of(page) -> str:
