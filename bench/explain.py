@@ -34,6 +34,14 @@ INDEXES_ADDED = """## What this review changed
   both, for an index-only scan by institution: 284 ms for one county at province scale, 7 ms now.
 - `person_name_trgm_idx` (UPPER(name) gin_trgm_ops) and `person_id_number_trgm_idx` (pg_trgm, trainees 0004):
   the list's search over a region went from 3 s (every record of the country, newest first) to 2 ms.
+- `person_name_grams_idx` (GIN over `trainees_search_grams(name)`, the name's characters and character pairs,
+  trainees migration 0007) in place of the name's trigram index: a search for a two-character name (most Chinese
+  names) has no trigram, and a region office's read every person twice (count and page: 45 + 41 ms at province
+  scale), now 0.8 ms. The search matches ID numbers from three characters on, so the ID number's trigram index
+  always answers its half of the search.
+- `person_name_idx` (name) and `record_active_start_idx` (start_date, id) WHERE withdrawn_at IS NULL (trainees
+  0007): a region office's list sorted by name or by start date reads its first page in order (province: 108 ms
+  and 123 ms, a sort of the region's records, now 1.7 ms and 0.6 ms for that query).
 - Statistics target 1000 on institution paths (institutions migration 0003): one histogram bucket held a whole
   prefecture at nation scale and misled the planner about how many records an office has.
 - The office list's and office page's subtree counts: grouped index-only scan under the common path prefix
@@ -71,14 +79,18 @@ NOTES = {
     "eligibility by `reports_dash_record_person_idx`; rosters by `roster_unique_version`.",
     "record list, year + result + sub-office filters": "As the record list, restricted to the sub-office's "
     "institutions (a narrower path prefix); year and result filter the index-only rows' heap tuples.",
-    "record list, search by name": "Trigram GIN indexes `person_name_trgm_idx` (UPPER(name)) and "
-    "`person_id_number_trgm_idx`: a BitmapOr finds the few matching persons, then their records by person. A "
-    "one- or two-character search has no trigram and reads the persons of the scope instead.",
-    "record list, two-character name search": "No trigram: the county's records by `record_active_by_inst_idx` "
-    "(index-only, the person included), each joined to its person by primary key and filtered by name.",
-    "record list, sorted by name": "Sorting a whole region by name needs every record's person: one index probe "
-    "per record of the scope (O(region), ~230 ms for a region office); accepted for an explicit sort, the default "
-    "order stays index-only.",
+    "record list, search by name": "`person_name_grams_idx` (the name's characters and character pairs) and "
+    "`person_id_number_trgm_idx` (trigrams): a BitmapOr finds the few matching persons, then their records by "
+    "person, and the subtree's by institution path.",
+    "record list, two-character name search": "The same grams index, which has the pair (a trigram index has "
+    "nothing to look up for two characters): the persons of that name in the whole table, then their records, "
+    "then the office's. Where the name is common and the office small the planner may start from the office's "
+    "records instead (`record_active_by_inst_idx`, index-only, the person included).",
+    "record list, sorted by name": "Persons read in name order from `person_name_idx`, each joined to its "
+    "records, until 50 of the office's are found (an incremental sort orders records of one name). The count is "
+    "the record list's, without the order.",
+    "record list, sorted by start date": "`record_active_start_idx` (start_date, id) WHERE active, read backwards "
+    "until 50 of the office's records are found; the count is the record list's.",
     "office list": "Offices by `office_path_idx`; subtree counts from one index-only scan of "
     "`institution_path_idx` under the page's common prefix, grouped by path (was a correlated LIKE reading the "
     "whole institution table once per office: 4 s a page at nation scale).",
@@ -150,7 +162,9 @@ def pages():
     }
     record = ProbationRecord.objects.filter(institution=institution).order_by("pk").first()
     name = Person.objects.filter(records__institution=institution).order_by("pk").values_list("name", flat=True)[0]
-    region_name = Person.objects.filter(records__exam_year=year).order_by("-pk").values_list("name", flat=True)[0]
+    region_names = Person.objects.filter(records__exam_year=year).order_by("-pk").values_list("name", flat=True)
+    region_name = region_names.filter(name__regex=r"^...$").first() or "王平涛"
+    region_short_name = region_names.filter(name__regex=r"^..$").first() or "王芳"
     short_name = (
         Person.objects.filter(records__institution__path__startswith=county.path, name__regex=r"^..$")
         .order_by("pk")
@@ -172,8 +186,10 @@ def pages():
         ("record list, year + result + sub-office filters", "region office",
          f"/records/?exam_year={year.pk}&result=passed&office={prefecture.pk}"),
         ("record list, search by name", "region office", f"/records/?q={region_name}"),
+        ("record list, two-character name search", "region office", f"/records/?q={region_short_name}"),
         ("record list, two-character name search", "county office", f"/records/?q={short_name}"),
         ("record list, sorted by name", "region office", "/records/?sort=person__name"),
+        ("record list, sorted by start date", "region office", "/records/?sort=-start_date"),
         ("office list", "region office", "/offices/"),
         ("office detail", "prefecture office", f"/offices/{prefecture.public_id}/"),
         ("institution list", "region office", "/institutions/"),

@@ -276,7 +276,18 @@ class WithdrawForm(forms.Form):
 
 
 class RecordFilterForm(forms.Form):
-    q = forms.CharField(label=_("Name or ID number"), required=False, max_length=50)
+    q = forms.CharField(
+        label=_("Name or ID number"),
+        required=False,
+        max_length=50,
+        widget=forms.SearchInput(
+            attrs={
+                "placeholder": _("Name or ID number"),
+                "aria-label": _("Name or ID number"),
+                "title": _("Any part of a name, or at least 3 characters of an ID number"),
+            }
+        ),
+    )
     exam_year = forms.ModelChoiceField(label=_("exam year"), queryset=ExamYear.objects.none(), required=False)
     category = forms.ModelChoiceField(label=_("exam category"), queryset=ExamCategory.objects.all(), required=False)
     result = forms.ChoiceField(

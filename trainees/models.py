@@ -11,11 +11,10 @@ import uuid
 import pghistory
 import pgtrigger
 from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import DateRangeField, RangeBoundary, RangeOperators
-from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.fields import ArrayField, DateRangeField, RangeBoundary, RangeOperators
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
-from django.db.models import F, Func, Q
-from django.db.models.functions import Upper
+from django.db.models import F, Func, Q, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -145,6 +144,19 @@ def mask_id_number(value: str) -> str:
     return value[:6] + "*" * (len(value) - 10) + value[-4:]
 
 
+class SearchGrams(Func):
+    """The characters and pairs of adjacent characters of a text, upper-cased (SQL function, trainees migration 0007).
+
+    A name contains a searched text only if the name's grams contain the text's, and for a text of one or two
+    characters (most searches for a Chinese name) the converse holds too. A trigram index has no trigram to look up
+    for such a text and read every person of the scope instead (bench/EXPLAIN.md).
+    """
+
+    function = "trainees_search_grams"
+    arity = 1
+    output_field = ArrayField(models.TextField())
+
+
 class PersonQuerySet(models.QuerySet):
     def for_user(self, user):
         """Persons with at least one record the user may see."""
@@ -177,10 +189,12 @@ class Person(models.Model):
             models.UniqueConstraint(fields=["id_type", "id_number"], name="person_unique_id"),
         ]
         indexes = [
-            # The record list's search (name or ID number, any part of it): trigram indexes, so that a search over
-            # a whole region starts from the few matching persons (bench/EXPLAIN.md).
-            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="person_name_trgm_idx"),
+            # The record list's search (any part of a name or an ID number, ProbationRecordQuerySet.search), so
+            # that a search over a whole region starts from the few matching persons (bench/EXPLAIN.md).
+            GinIndex(SearchGrams("name"), name="person_name_grams_idx"),
             GinIndex(fields=["id_number"], opclasses=["gin_trgm_ops"], name="person_id_number_trgm_idx"),
+            # The record list sorted by name: a region office's first page walks persons in name order.
+            models.Index(fields=["name"], name="person_name_idx"),
         ]
         triggers = [pgtrigger.Protect(name="person_never_deleted", operation=pgtrigger.Delete)]
 
@@ -205,6 +219,19 @@ class ProbationRecordQuerySet(models.QuerySet):
 
     def active(self):
         return self.filter(withdrawn_at__isnull=True)
+
+    def search(self, text):
+        """Records whose trainee's name contains ``text`` (any case), or whose ID number contains it once normalised.
+
+        ID numbers are matched from three characters on: a shorter part of one matches nearly every trainee, and no
+        index can find it. Names are found from their grams (``SearchGrams``), then checked in full.
+        """
+        matches = Q(name_grams__contains=SearchGrams(Value(text, output_field=models.TextField())))
+        matches &= Q(person__name__icontains=text)
+        number = identifiers.normalize_identifier(text)
+        if len(number) >= 3:
+            matches |= Q(person__id_number__contains=number)
+        return self.alias(name_grams=SearchGrams("person__name")).filter(matches)
 
     def with_eligibility(self):
         """Annotate each record with its person's computed eligibility for the record's year and category."""
@@ -318,6 +345,10 @@ class ProbationRecord(models.Model):
                 fields=["-created_at", "id"], condition=Q(withdrawn_at__isnull=True), name="record_active_new_idx"
             ),
             models.Index(fields=["person", "exam_year", "category"], name="record_person_year_cat_idx"),
+            # The list sorted by start date (either way), as record_active_new_idx for the default order.
+            models.Index(
+                fields=["start_date", "id"], condition=Q(withdrawn_at__isnull=True), name="record_active_start_idx"
+            ),
         ]
         triggers = [pgtrigger.Protect(name="record_never_deleted", operation=pgtrigger.Delete)]
 

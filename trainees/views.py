@@ -3,7 +3,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -12,7 +11,6 @@ from pghistory.models import MiddlewareEvents
 
 from accounts import audit
 from accounts.models import AuditEvent, User
-from hbwsrc.identifiers import normalize_identifier
 from hbwsrc.pagination import CappedPaginator
 from hbwsrc.routers import read_only
 from institutions.scope import MANAGE_RECORDS, scope_for
@@ -64,8 +62,7 @@ def filter_records(user, params):
         return form, records.filter(withdrawn_at__isnull=True).order_by("-created_at")
     data = form.cleaned_data
     if q := data["q"].strip():
-        number = normalize_identifier(q)
-        records = records.filter(Q(person__name__icontains=q) | Q(person__id_number__contains=number))
+        records = records.search(q)
     for name in ("exam_year", "category", "result"):
         if data[name]:
             records = records.filter(**{name: data[name]})

@@ -1,0 +1,109 @@
+"""The record list's search: any part of a name or of an ID number, answered from indexes (trainees migration 0007)."""
+
+import pytest
+from django.db import connection, transaction
+from django.db.models import TextField, Value
+from django.urls import reverse
+
+from tests.record_helpers import make_person, make_record
+from trainees.models import Person, ProbationRecord, SearchGrams
+
+NAMES = ["王芳", "王芳华", "李王芳", "王华芳", "张伟", "欧阳娜娜", "John SMITH"]
+
+
+@pytest.fixture
+def people(rworld):
+    """One passed record at 武昌医院 for each of NAMES, keyed by name."""
+    world = rworld.world
+    records = {}
+    for serial, name in enumerate(NAMES, start=1):
+        person = make_person(serial, name=name)
+        records[name] = make_record(
+            person, world.wuchang_hospital, rworld.year, rworld.clinical, "2025-09-01", "2026-08-31"
+        )
+    return records
+
+
+def found(text):
+    return sorted(ProbationRecord.objects.search(text).values_list("person__name", flat=True))
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("王芳", ["李王芳", "王芳", "王芳华"]),  # a two-character name: not 王华芳, which has both characters apart
+        ("王", ["李王芳", "王华芳", "王芳", "王芳华"]),
+        ("芳华", ["王芳华"]),
+        ("欧阳娜娜", ["欧阳娜娜"]),
+        ("阳娜", ["欧阳娜娜"]),
+        ("smith", ["John SMITH"]),  # any case
+        ("hn s", ["John SMITH"]),
+        ("Sm", ["John SMITH"]),
+        ("王芳王", []),
+        ("赵", []),
+        ("%", []),  # LIKE's wildcards are plain characters here
+        ("_", []),
+    ],
+)
+def test_a_search_finds_every_name_containing_the_text_and_no_other(people, text, expected):
+    assert found(text) == expected
+
+
+def test_a_search_finds_any_part_of_an_id_number_of_three_characters_or_more(people):
+    target = people["张伟"].person
+    assert found(target.id_number[-4:]) == ["张伟"]
+    assert found(target.id_number[-3:]) == ["张伟"]
+    # Typed with full-width digits and spaces, as an ID number is often pasted.
+    wide = " ".join(chr(ord(c) + 0xFEE0) for c in target.id_number[-4:])
+    assert found(wide) == ["张伟"]
+    # The whole number finds only its owner.
+    assert found(target.id_number) == ["张伟"]
+
+
+def test_one_or_two_characters_of_an_id_number_match_no_one(people):
+    """Every ID number contains most pairs of digits: such a search would list everyone, from no index."""
+    assert found(people["张伟"].person.id_number[-2:]) == []
+    assert found("42") == []  # the province prefix of every ID number here
+
+
+def test_the_record_list_search_box_uses_it(rworld, people):
+    client = rworld.world.client_for(rworld.world.wuchang_user)
+    response = client.get(reverse("trainees:list"), {"q": "王芳"})
+    assert response.status_code == 200
+    listed = {record.person.name for record in response.context["page"]}
+    assert listed == {"王芳", "王芳华", "李王芳"}
+
+
+def test_search_grams_are_the_characters_and_pairs_upper_cased(people):
+    person = people["欧阳娜娜"].person
+    grams, empty = (
+        Person.objects.filter(pk=person.pk)
+        .values_list(
+            SearchGrams(Value("欧阳ab", output_field=TextField())), SearchGrams(Value("", output_field=TextField()))
+        )
+        .get()
+    )
+    assert sorted(grams) == sorted(["欧", "阳", "A", "B", "欧阳", "阳A", "AB"])
+    assert empty == []
+
+
+def plan(queryset) -> str:
+    """EXPLAIN of ``queryset`` with sequential scans and full sorts priced out: on a test's few rows PostgreSQL would
+    rather read and sort them all, so this shows which index the query can use, not which one it would pick."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        return queryset.explain()
+
+
+def test_the_name_search_can_be_answered_from_the_grams_index(people):
+    """The query's expression must be the index's own, or PostgreSQL reads every person."""
+    persons = Person.objects.filter(pk__in=ProbationRecord.objects.search("王芳").values("person"))
+    assert "person_name_grams_idx" in plan(persons)
+
+
+def test_the_sorts_of_the_record_list_can_be_answered_from_indexes(people):
+    active = ProbationRecord.objects.active()
+    assert "person_name_idx" in plan(active.order_by("person__name", "pk").values("pk")[:50])
+    assert "record_active_start_idx" in plan(active.order_by("-start_date", "pk").values("pk")[:50])
+    assert "record_active_start_idx" in plan(active.order_by("start_date", "pk").values("pk")[:50])
