@@ -6,7 +6,7 @@ from django.db.models import TextField, Value
 from django.urls import reverse
 
 from tests.record_helpers import make_person, make_record
-from trainees.models import Person, ProbationRecord, SearchGrams
+from trainees.models import Person, ProbationRecord, SearchGrams, SearchKeys
 
 NAMES = ["王芳", "王芳华", "李王芳", "王华芳", "张伟", "欧阳娜娜", "John SMITH"]
 
@@ -85,6 +85,14 @@ def test_search_grams_are_the_characters_and_pairs_upper_cased(people):
     )
     assert sorted(grams) == sorted(["欧", "阳", "A", "B", "欧阳", "阳A", "AB"])
     assert empty == []
+
+
+@pytest.mark.parametrize(
+    "text, keys", [("欧阳ab", ["欧阳", "阳A", "AB"]), ("王芳", ["王芳"]), ("王", ["王"]), ("x", ["X"])]
+)
+def test_a_searched_text_is_looked_up_by_its_pairs_or_its_one_character(people, text, keys):
+    value = Value(text, output_field=TextField())
+    assert Person.objects.values_list(SearchKeys(value), flat=True)[0] == keys
 
 
 def plan(queryset) -> str:

@@ -147,12 +147,24 @@ def mask_id_number(value: str) -> str:
 class SearchGrams(Func):
     """The characters and pairs of adjacent characters of a text, upper-cased (SQL function, trainees migration 0007).
 
-    A name contains a searched text only if the name's grams contain the text's, and for a text of one or two
-    characters (most searches for a Chinese name) the converse holds too. A trigram index has no trigram to look up
-    for such a text and read every person of the scope instead (bench/EXPLAIN.md).
+    A name contains a searched text only if the name's grams contain the text's keys (``SearchKeys``), and for a
+    text of one or two characters (most searches for a Chinese name) the converse holds too. A trigram index has no
+    trigram to look up for such a text and read every person of the scope instead (bench/EXPLAIN.md).
     """
 
     function = "trainees_search_grams"
+    arity = 1
+    output_field = ArrayField(models.TextField())
+
+
+class SearchKeys(Func):
+    """The grams every name containing a searched text has: the text's character pairs, or its one character.
+
+    Not the characters of the pairs as well: PostgreSQL estimates ``@>`` by multiplying its keys' frequencies, and
+    a common surname's character would make it expect almost no rows for a common name.
+    """
+
+    function = "trainees_search_keys"
     arity = 1
     output_field = ArrayField(models.TextField())
 
@@ -224,9 +236,9 @@ class ProbationRecordQuerySet(models.QuerySet):
         """Records whose trainee's name contains ``text`` (any case), or whose ID number contains it once normalised.
 
         ID numbers are matched from three characters on: a shorter part of one matches nearly every trainee, and no
-        index can find it. Names are found from their grams (``SearchGrams``), then checked in full.
+        index can find it. Names are found from their grams (``SearchGrams``, ``SearchKeys``), then checked in full.
         """
-        matches = Q(name_grams__contains=SearchGrams(Value(text, output_field=models.TextField())))
+        matches = Q(name_grams__contains=SearchKeys(Value(text, output_field=models.TextField())))
         matches &= Q(person__name__icontains=text)
         number = identifiers.normalize_identifier(text)
         if len(number) >= 3:
