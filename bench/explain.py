@@ -57,6 +57,9 @@ INDEXES_ADDED = """## What this review changed
   office's institution and filing lists read their first 50 entries in order instead of sorting the region's
   institutions (province: 4.4 ms and 5.2 ms, now 0.1 ms and 0.3 ms; nation: the institution list 5.2 ms, now
   0.7 ms).
+- The filing list filtered by status reads the year's rosters once (`reports_dash_roster_latest_idx`, index-only,
+  DISTINCT ON institution) instead of probing every institution's latest roster twice, for the count and for the
+  page: a province's region office 11 + 31 ms, now 3.6 + 6 ms.
 """
 
 # What the plans say, page by page (the verdict column is computed; these notes are the review).
@@ -103,8 +106,10 @@ NOTES = {
     "\"C\"), name), the first 50 read in order (a small subtree: prefix range, then a sort); the latest roster "
     "of each on the page by `reports_dash_roster_latest_idx` (institutions migration 0004; was a sort by the "
     "joined office's path, 5 ms for a region office).",
-    "filing list, status filter": "Filtering on the latest status needs it for every institution of the "
-    "subtree: one index probe each (`reports_dash_roster_latest_idx`), O(subtree institutions).",
+    "filing list, status filter": "The institutions whose current roster has the status: one index-only pass "
+    "over the year's rosters in `reports_dash_roster_latest_idx` order (DISTINCT ON institution, no sort, "
+    "`reports.models.CURRENT_ROSTERS_SQL`), then the institutions by primary key; O(the region's rosters of "
+    "the year), where probing each institution's latest roster was O(subtree institutions) (31 + 11 ms here).",
     "eligibility lookup (POST)": "`person_unique_id`, then the person's records by `record_person_year_cat_idx`.",
     "dashboard": "One facts query: per institution, records by `reports_dash_record_institution_idx` and eligible "
     "persons from `reports_eligible_at_institution` (kept by triggers, reports migrations 0004-0005) by its "

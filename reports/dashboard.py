@@ -44,7 +44,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from institutions.models import PROFILE_COMPLETE, Institution, Office
-from reports.models import Roster
+from reports.models import CURRENT_ROSTERS_SQL, Roster
 from trainees.models import ProbationRecord
 
 ROSTER_COLUMNS = ("not_started", "finalised", "submitted", "accepted", "returned")
@@ -67,12 +67,7 @@ DAILY_CHART_DAYS = 90
 # is read twice rather than materialized: the planner then knows its ids are the institutions' (unique), where a
 # materialized CTE would make it expect millions of joined rows and spend some 80 ms compiling the query (JIT).
 FACTS = """
-WITH inst AS NOT MATERIALIZED ({subtree}), latest AS (
-    SELECT DISTINCT ON (r.institution_id) r.institution_id, r.status, r.submitted_at
-    FROM reports_roster r
-    WHERE r.exam_year_id = %(year)s AND r.status <> 'cancelled'
-    ORDER BY r.institution_id, r.version DESC
-), recorded AS (
+WITH inst AS NOT MATERIALIZED ({subtree}), latest AS ({current_rosters}), recorded AS (
     SELECT institution_id, count(*) AS n
     FROM trainees_probationrecord
     WHERE exam_year_id = %(year)s AND withdrawn_at IS NULL {within}
@@ -240,7 +235,8 @@ def _facts(office, subtree_sql, params) -> tuple[dict[int, Row], int]:
     # only the subtree's institutions are read.
     within = "AND institution_id IN (SELECT id FROM inst)" if office.parent_id is not None else ""
     with connection.cursor() as cursor:
-        cursor.execute(FACTS.format(subtree=subtree_sql, within=within), params)
+        current_rosters = CURRENT_ROSTERS_SQL.format(year="%(year)s")
+        cursor.execute(FACTS.format(subtree=subtree_sql, within=within, current_rosters=current_rosters), params)
         rows = cursor.fetchall()
     eligible = rows[0][-1] if rows else 0
     return {node: Row(None, *counts) for node, *counts, _total in rows}, eligible
@@ -316,11 +312,7 @@ def current(office: Office, exam_year) -> Dashboard:
 def not_submitted(office: Office, exam_year):
     """Institutions beneath ``office`` whose current roster is not submitted or filed, with what an office needs to
     chase them: contact, supervising office, master account, records of the year and roster status."""
-    latest = (
-        Roster.objects.filter(institution=OuterRef("pk"), exam_year=exam_year)
-        .exclude(status=Roster.Status.CANCELLED)
-        .order_by("-version")
-    )
+    current = Roster.objects.current_first(OuterRef("pk"), exam_year)
     records = (
         ProbationRecord.objects.filter(institution=OuterRef("pk"), exam_year=exam_year, withdrawn_at__isnull=True)
         .order_by()
@@ -333,7 +325,7 @@ def not_submitted(office: Office, exam_year):
         Institution.objects.filter(path__startswith=office.path)
         .select_related("office")
         .annotate(
-            filing_status=Subquery(latest.values("status")[:1]),
+            filing_status=Subquery(current.values("status")[:1]),
             records_count=Coalesce(Subquery(records, output_field=IntegerField()), Value(0)),
             master_username=Subquery(master.values("username")[:1]),
             master_name=Subquery(master.values("full_name")[:1]),

@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -13,7 +13,7 @@ from hbwsrc.routers import read_only
 from institutions.scope import scope_for
 from reports import actions
 from reports.forms import FilingFilterForm, ReopenForm, ReturnForm, ScanForm
-from reports.models import Roster, RosterEntry
+from reports.models import Roster, RosterEntry, institutions_filing_as
 from trainees.models import ExamYear
 
 
@@ -71,10 +71,7 @@ def roster_finalise(request):
 
 def _previous_version(roster):
     return (
-        Roster.objects.filter(institution=roster.institution, exam_year=roster.exam_year, version__lt=roster.version)
-        .exclude(status=Roster.Status.CANCELLED)
-        .order_by("-version")
-        .first()
+        Roster.objects.current_first(roster.institution, roster.exam_year).filter(version__lt=roster.version).first()
     )
 
 
@@ -211,19 +208,15 @@ def filing_list(request):
     if office is None:
         raise PermissionDenied
     exam_year = _current_year(office.region)
-    latest = (
-        Roster.objects.filter(institution=OuterRef("pk"), exam_year=exam_year)
-        .exclude(status=Roster.Status.CANCELLED)
-        .order_by("-version")
-    )
+    current = Roster.objects.current_first(OuterRef("pk"), exam_year)
     institutions = (
         scope_for(request.user)
         .institutions()
         .select_related("office")
         .annotate(
-            filing_status=Subquery(latest.values("status")[:1]),
-            roster_id=Subquery(latest.values("public_id")[:1]),
-            roster_version=Subquery(latest.values("version")[:1]),
+            filing_status=Subquery(current.values("status")[:1]),
+            roster_id=Subquery(current.values("public_id")[:1]),
+            roster_version=Subquery(current.values("version")[:1]),
         )
         .in_tree_order()
     )
@@ -233,9 +226,9 @@ def filing_list(request):
             institutions = institutions.filter(name__icontains=q)
         status = form.cleaned_data["status"]
         if status == "none":
-            institutions = institutions.filter(filing_status__isnull=True)
+            institutions = institutions.filter(~Exists(current))
         elif status:
-            institutions = institutions.filter(filing_status=status)
+            institutions = institutions.filter(pk__in=institutions_filing_as(exam_year, status))
     page = Paginator(institutions, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

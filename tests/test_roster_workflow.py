@@ -642,6 +642,7 @@ def filings(rworld):
             ("已退回医院", world.hongshan),
             ("重新提交医院", world.wuchang),
             ("已作废医院", world.hongshan),
+            ("退回后作废医院", world.hongshan),
             ("未开始医院", world.wuchang),
         ]
     }
@@ -652,6 +653,8 @@ def filings(rworld):
     make_roster(extra["重新提交医院"], year, S.RETURNED, user, version=1)
     make_roster(extra["重新提交医院"], year, S.SUBMITTED, user, version=2)
     make_roster(extra["已作废医院"], year, S.CANCELLED, user)
+    make_roster(extra["退回后作废医院"], year, S.RETURNED, user, version=1)  # its current roster: v2 was discarded
+    make_roster(extra["退回后作废医院"], year, S.CANCELLED, user, version=2)
     make_roster(world.yichang_hospital, year, S.SUBMITTED, user)  # outside 武汉市
     make_roster(world.provincial_hospital, year, S.ACCEPTED, user)  # outside 武汉市
     return extra
@@ -665,14 +668,14 @@ def filings(rworld):
             {
                 "武汉市武昌医院",
                 "洪山街社区卫生服务中心",
-                *"已备案医院 已退回医院 重新提交医院 已作废医院 未开始医院".split(),
+                *"已备案医院 已退回医院 重新提交医院 已作废医院 退回后作废医院 未开始医院".split(),
             },
         ),
         ("none", {"已作废医院", "未开始医院"}),
         ("finalised", {"武汉市武昌医院"}),
         ("submitted", {"洪山街社区卫生服务中心", "重新提交医院"}),
         ("accepted", {"已备案医院"}),
-        ("returned", {"已退回医院"}),
+        ("returned", {"已退回医院", "退回后作废医院"}),
     ],
 )
 def test_the_filing_list_filters_the_offices_subtree_by_latest_status(rworld, filings, status, expected):

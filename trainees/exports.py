@@ -125,7 +125,7 @@ def filing_statuses(institutions) -> dict:
 
     rosters = (
         Roster.objects.filter(institution__in=institutions)
-        .exclude(status=Roster.Status.CANCELLED)
+        .not_cancelled()
         .order_by("institution_id", "exam_year_id", "-version")
         .distinct("institution_id", "exam_year_id")
         .values_list("institution_id", "exam_year_id", "status")
