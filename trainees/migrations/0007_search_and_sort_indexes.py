@@ -39,21 +39,17 @@ END
 $$
 """
 
+# The grams of the text's longest kind: its pairs, or its one character. PL/pgSQL, as the planner never inlines it:
+# called on a constant it is evaluated while planning, so the planner estimates the search from the keys themselves
+# (an inlined SQL function would leave it a subquery run later, and the estimate a default).
 SEARCH_KEYS = """
 CREATE FUNCTION trainees_search_keys(value text) RETURNS text[]
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
-DECLARE
-    upper_value text := upper(value);
-    characters int := char_length(upper_value);
-    keys text[] := '{}';
 BEGIN
-    IF characters = 1 THEN
-        RETURN ARRAY[upper_value];
-    END IF;
-    FOR i IN 1..characters - 1 LOOP
-        keys := keys || substr(upper_value, i, 2);
-    END LOOP;
-    RETURN keys;
+    RETURN ARRAY(
+        SELECT gram FROM unnest(trainees_search_grams(value)) AS gram
+        WHERE char_length(gram) = least(2, char_length(value))
+    );
 END
 $$
 """
