@@ -6,7 +6,8 @@ from django.db.models import TextField, Value
 from django.urls import reverse
 
 from tests.record_helpers import make_person, make_record
-from trainees.models import Person, ProbationRecord, SearchGrams, SearchKeys
+from tests.world import logged_in
+from trainees.models import Person, ProbationRecord, SearchGrams, SearchKeys, search_persons
 
 NAMES = ["王芳", "王芳华", "李王芳", "王华芳", "张伟", "欧阳娜娜", "John SMITH"]
 
@@ -115,3 +116,46 @@ def test_the_sorts_of_the_record_list_can_be_answered_from_indexes(people):
     assert "person_name_idx" in plan(active.order_by("person__name", "pk").values("pk")[:50])
     assert "record_active_start_idx" in plan(active.order_by("-start_date", "pk").values("pk")[:50])
     assert "record_active_start_idx" in plan(active.order_by("start_date", "pk").values("pk")[:50])
+
+
+# --- the admin's searches (the provincial office's audit) use the same conditions -------------------------------
+
+
+def admin_results(client, model, q):
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+    response = client.get(url, {"q": q})
+    assert response.status_code == 200
+    return response.context["cl"].result_list
+
+
+def test_the_admin_finds_trainees_by_part_of_the_name_or_the_whole_id_number(rworld, people, auditor):
+    client = logged_in(auditor)
+    assert sorted(p.name for p in admin_results(client, Person, "王芳")) == ["李王芳", "王芳", "王芳华"]
+    target = people["张伟"].person
+    assert [p.name for p in admin_results(client, Person, target.id_number.lower())] == ["张伟"]
+    # Only the whole number: the admin shows numbers masked, and must not let a part of one be probed.
+    assert list(admin_results(client, Person, target.id_number[-6:])) == []
+    # Several words must all match.
+    assert [p.name for p in admin_results(client, Person, "欧阳 娜")] == ["欧阳娜娜"]
+
+
+def test_the_admin_finds_records_by_trainee_or_by_institution(rworld, people, auditor):
+    world = rworld.world
+    client = logged_in(auditor)
+    elsewhere = make_record(
+        make_person(99, name="王芳"), world.hongshan_centre, rworld.year, rworld.clinical, "2025-09-01", "2026-08-31"
+    )
+    by_name = {r.pk for r in admin_results(client, ProbationRecord, "王芳")}
+    assert by_name == {people[n].pk for n in ("王芳", "王芳华", "李王芳")} | {elsewhere.pk}
+    by_institution = {r.pk for r in admin_results(client, ProbationRecord, world.hongshan_centre.name[:4])}
+    assert by_institution == {elsewhere.pk}
+    by_uscc = {r.pk for r in admin_results(client, ProbationRecord, world.wuchang_hospital.uscc.lower())}
+    assert by_uscc == {record.pk for record in people.values()}
+    both = {r.pk for r in admin_results(client, ProbationRecord, f"王芳 {world.hongshan_centre.name[:4]}")}
+    assert both == {elsewhere.pk}
+
+
+def test_the_admin_searches_can_be_answered_from_indexes(people):
+    persons = search_persons(Person.objects.order_by(), "王芳", whole_id_number=True)
+    explained = plan(persons)
+    assert "person_name_grams_idx" in explained and "Seq Scan" not in explained  # the ID number's half too

@@ -169,6 +169,25 @@ class SearchKeys(Func):
     output_field = ArrayField(models.TextField())
 
 
+def search_persons(queryset, text, *, through="", whole_id_number=False):
+    """``queryset`` narrowed to the rows whose person (reached through ``through``, such as "person__") has a name
+    containing ``text``, in any case, or an ID number containing it once normalised.
+
+    ID numbers are matched from three characters on: a shorter part of one matches nearly every trainee, and no
+    index can find it. With ``whole_id_number`` only the whole number matches (the admin, whose lists show numbers
+    masked). Names are found from their grams (``SearchGrams``, ``SearchKeys``), then checked in full; ID numbers
+    from their trigram index, which serves equality too.
+    """
+    matches = Q(name_grams__contains=SearchKeys(Value(text, output_field=models.TextField())))
+    matches &= Q(**{f"{through}name__icontains": text})
+    number = identifiers.normalize_identifier(text)
+    if whole_id_number:
+        matches |= Q(**{f"{through}id_number": number})
+    elif len(number) >= 3:
+        matches |= Q(**{f"{through}id_number__contains": number})
+    return queryset.alias(name_grams=SearchGrams(f"{through}name")).filter(matches)
+
+
 class PersonQuerySet(models.QuerySet):
     def for_user(self, user):
         """Persons with at least one record the user may see."""
@@ -233,17 +252,8 @@ class ProbationRecordQuerySet(models.QuerySet):
         return self.filter(withdrawn_at__isnull=True)
 
     def search(self, text):
-        """Records whose trainee's name contains ``text`` (any case), or whose ID number contains it once normalised.
-
-        ID numbers are matched from three characters on: a shorter part of one matches nearly every trainee, and no
-        index can find it. Names are found from their grams (``SearchGrams``, ``SearchKeys``), then checked in full.
-        """
-        matches = Q(name_grams__contains=SearchKeys(Value(text, output_field=models.TextField())))
-        matches &= Q(person__name__icontains=text)
-        number = identifiers.normalize_identifier(text)
-        if len(number) >= 3:
-            matches |= Q(person__id_number__contains=number)
-        return self.alias(name_grams=SearchGrams("person__name")).filter(matches)
+        """Records whose trainee's name contains ``text`` or whose ID number contains it (``search_persons``)."""
+        return search_persons(self, text, through="person__")
 
     def with_eligibility(self):
         """Annotate each record with its person's computed eligibility for the record's year and category."""
