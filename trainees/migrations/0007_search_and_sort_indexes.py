@@ -1,9 +1,10 @@
 """The record list's name search and its sorts by name and by start date, from indexes (bench/EXPLAIN.md).
 
 - Names are indexed by their characters and character pairs (``trainees_search_grams``, a GIN index) and searched
-  by the typed text's pairs, or its one character (``trainees_search_keys``), instead of by trigrams: a search for a two-character name (most Chinese names) has no trigram, and a region office's search for
-  one read all 170,000 persons of a province twice (count and page: 87 ms; 0.9 ms with this index). The trigram
-  index on names goes; the one on ID numbers stays (the search matches ID numbers from three characters on).
+  by the typed text's pairs, or its one character (``trainees_search_keys``), instead of by trigrams: a search for
+  a two-character name (most Chinese names) has no trigram, and a region office's search for one read all 170,000
+  persons of a province twice (count and page: 87 ms; 0.9 ms with this index). The trigram index on names goes;
+  the one on ID numbers stays (the search matches ID numbers from three characters on).
 - Sorting a region's records by name walked every record's person and sorted them (108 ms at province scale); with
   an index on the name the first page reads about 50 persons in order (1.7 ms). By start date likewise (123 ms to
   0.6 ms), from a partial index beside record_active_new_idx.
