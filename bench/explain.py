@@ -177,6 +177,7 @@ def pages():
         .first()
         or "王芳"
     )
+    name_part = institution.name[2:4]  # two characters from the middle of a name, as an office types them
     number = Person.objects.filter(records__exam_year=year).order_by("pk").values_list("id_number", flat=True)[0]
     listed = [
         ("record list", "institution", "/records/"),
@@ -195,6 +196,8 @@ def pages():
         ("record list, two-character name search", "county office", f"/records/?q={short_name}"),
         ("record list, sorted by name", "region office", "/records/?sort=person__name"),
         ("record list, sorted by start date", "region office", "/records/?sort=-start_date"),
+        ("record list, withdrawn included", "region office", "/records/?withdrawn=on"),
+        ("record list, institution name filter", "region office", f"/records/?institution={name_part}"),
         ("office list", "region office", "/offices/"),
         ("office detail", "prefecture office", f"/offices/{prefecture.public_id}/"),
         ("institution list", "region office", "/institutions/"),
@@ -202,6 +205,7 @@ def pages():
         ("filing list", "county office", "/rosters/filings/"),
         ("filing list", "region office", "/rosters/filings/"),
         ("filing list, status filter", "region office", "/rosters/filings/?status=submitted"),
+        ("filing list, search", "region office", f"/rosters/filings/?q={name_part}"),
         ("eligibility lookup (POST)", "county office", "/lookup/", {"id_type": "resident", "id_number": number}),
     ]  # fmt: skip
     try:

@@ -9,6 +9,7 @@ import uuid
 
 import pghistory
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Collate
@@ -17,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
 
 from hbwsrc import identifiers
+from hbwsrc.search import SearchGrams
 
 
 class Region(models.Model):
@@ -260,6 +262,9 @@ class Institution(models.Model):
             # entries instead of sorting every institution of its region.
             models.Index(fields=["name"], name="institution_name_idx"),
             models.Index(Collate("path", "C"), "name", name="institution_tree_order_idx"),
+            # Searches by any part of the name (the institution and filing lists, the record list's institution
+            # filter, the record admin): hbwsrc.search.
+            GinIndex(SearchGrams("name"), name="institution_name_grams_idx"),
         ]
 
     def __str__(self):

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from hbwsrc.routers import read_only
+from hbwsrc.search import text_contains
 from institutions import actions
 from institutions.forms import InstitutionForm, OfficeForm, ProfileForm, SearchForm
 from institutions.models import Institution, Office
@@ -149,7 +150,7 @@ def institution_list(request):
     form, q = _search(request)
     institutions = scope_for(request.user).institutions().select_related("office")
     if q:
-        institutions = institutions.filter(name__icontains=q)
+        institutions = institutions.filter(text_contains("name", q))
     return render(request, "institutions/institution_list.html", {"page": _page(request, institutions), "form": form})
 
 

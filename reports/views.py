@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from hbwsrc.routers import read_only
+from hbwsrc.search import text_contains
 from institutions.scope import scope_for
 from reports import actions
 from reports.forms import FilingFilterForm, ReopenForm, ReturnForm, ScanForm
@@ -223,7 +224,7 @@ def filing_list(request):
     form = FilingFilterForm(request.GET)
     if form.is_valid():
         if q := form.cleaned_data["q"].strip():
-            institutions = institutions.filter(name__icontains=q)
+            institutions = institutions.filter(text_contains("name", q))
         status = form.cleaned_data["status"]
         if status == "none":
             institutions = institutions.filter(~Exists(current))

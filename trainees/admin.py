@@ -20,6 +20,7 @@ from accounts import audit
 from accounts.models import AuditEvent
 from hbwsrc.admin import ExamYearFilter, ReadOnlyAdmin, ReadOnlyInline, change_message_with_values, office_filter, site
 from hbwsrc.identifiers import normalize_identifier
+from hbwsrc.search import text_contains
 from institutions.models import Institution
 from institutions.scope import scope_for
 from reports.models import Roster, RosterEntry
@@ -203,7 +204,7 @@ class ProbationRecordAdmin(ReadOnlyAdmin):
         whole credit code). Both halves from indexes, joined by a UNION: OR'd across the two tables, PostgreSQL
         could only read every record."""
         for term in search_term.split():
-            institutions = Institution.objects.filter(Q(name__icontains=term) | Q(uscc=normalize_identifier(term)))
+            institutions = Institution.objects.filter(text_contains("name", term) | Q(uscc=normalize_identifier(term)))
             matching = search_persons(ProbationRecord.objects.all(), term, through="person__", whole_id_number=True)
             matching = matching.values("pk").union(
                 ProbationRecord.objects.filter(institution__in=institutions).values("pk")

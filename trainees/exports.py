@@ -31,6 +31,7 @@ from openpyxl.utils import get_column_letter
 
 from accounts import audit
 from accounts.models import AuditEvent
+from hbwsrc.search import text_contains
 from institutions.scope import scope_for
 from trainees.imports import FORMULA_STARTS, NO, YES
 from trainees.models import ExamYear
@@ -169,7 +170,7 @@ def institution_sheet(user, filters: dict, filing: dict) -> SheetSpec:
     if filters.get("office"):
         institutions = institutions.filter(path__startswith=filters["office"].path)
     if filters.get("institution"):
-        institutions = institutions.filter(name__icontains=filters["institution"])
+        institutions = institutions.filter(text_contains("name", filters["institution"]))
     year = filters.get("exam_year")
     current = {year.region_id: year for year in ExamYear.objects.filter(is_current=True)}
     record_filter = Q(records__withdrawn_at__isnull=True)

@@ -11,15 +11,16 @@ import uuid
 import pghistory
 import pgtrigger
 from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import ArrayField, DateRangeField, RangeBoundary, RangeOperators
+from django.contrib.postgres.fields import DateRangeField, RangeBoundary, RangeOperators
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
-from django.db.models import F, Func, Q, Value
+from django.db.models import F, Func, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hbwsrc import identifiers
+from hbwsrc.search import SearchGrams, text_contains
 
 
 class ExamYearQuerySet(models.QuerySet):
@@ -144,48 +145,22 @@ def mask_id_number(value: str) -> str:
     return value[:6] + "*" * (len(value) - 10) + value[-4:]
 
 
-class SearchGrams(Func):
-    """The characters and pairs of adjacent characters of a text, upper-cased (SQL function, trainees migration 0007).
-
-    A name contains a searched text only if the name's grams contain the text's keys (``SearchKeys``), and for a
-    text of one or two characters (most searches for a Chinese name) the converse holds too. A trigram index has no
-    trigram to look up for such a text and read every person of the scope instead (bench/EXPLAIN.md).
-    """
-
-    function = "trainees_search_grams"
-    arity = 1
-    output_field = ArrayField(models.TextField())
-
-
-class SearchKeys(Func):
-    """The grams every name containing a searched text has: the text's character pairs, or its one character.
-
-    Not the characters of the pairs as well: PostgreSQL estimates ``@>`` by multiplying its keys' frequencies, and
-    a common surname's character would make it expect almost no rows for a common name.
-    """
-
-    function = "trainees_search_keys"
-    arity = 1
-    output_field = ArrayField(models.TextField())
-
-
 def search_persons(queryset, text, *, through="", whole_id_number=False):
     """``queryset`` narrowed to the rows whose person (reached through ``through``, such as "person__") has a name
     containing ``text``, in any case, or an ID number containing it once normalised.
 
     ID numbers are matched from three characters on: a shorter part of one matches nearly every trainee, and no
     index can find it. With ``whole_id_number`` only the whole number matches (the admin, whose lists show numbers
-    masked). Names are found from their grams (``SearchGrams``, ``SearchKeys``), then checked in full; ID numbers
-    from their trigram index, which serves equality too.
+    masked). Names are found from their grams index (``hbwsrc.search``); ID numbers from their trigram index, which
+    serves equality too.
     """
-    matches = Q(name_grams__contains=SearchKeys(Value(text, output_field=models.TextField())))
-    matches &= Q(**{f"{through}name__icontains": text})
+    matches = text_contains(f"{through}name", text)
     number = identifiers.normalize_identifier(text)
     if whole_id_number:
         matches |= Q(**{f"{through}id_number": number})
     elif len(number) >= 3:
         matches |= Q(**{f"{through}id_number__contains": number})
-    return queryset.alias(name_grams=SearchGrams(f"{through}name")).filter(matches)
+    return queryset.filter(matches)
 
 
 class PersonQuerySet(models.QuerySet):
@@ -362,15 +337,12 @@ class ProbationRecord(models.Model):
                 name="record_active_by_inst_idx",
             ),
             # A region office's list (nearly every record) newest first: the first 50 entries of this index, not a
-            # sort of the whole region (bench/EXPLAIN.md).
-            models.Index(
-                fields=["-created_at", "id"], condition=Q(withdrawn_at__isnull=True), name="record_active_new_idx"
-            ),
+            # sort of the whole region (bench/EXPLAIN.md). Withdrawn records included, for the list that shows them
+            # too: they are about 1% of records, which the active list skips at no measurable cost.
+            models.Index(fields=["-created_at", "id"], name="record_new_idx"),
             models.Index(fields=["person", "exam_year", "category"], name="record_person_year_cat_idx"),
-            # The list sorted by start date (either way), as record_active_new_idx for the default order.
-            models.Index(
-                fields=["start_date", "id"], condition=Q(withdrawn_at__isnull=True), name="record_active_start_idx"
-            ),
+            # The list sorted by start date (either way), as record_new_idx for the default order.
+            models.Index(fields=["start_date", "id"], name="record_start_idx"),
         ]
         triggers = [pgtrigger.Protect(name="record_never_deleted", operation=pgtrigger.Delete)]
 

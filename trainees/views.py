@@ -13,6 +13,7 @@ from accounts import audit
 from accounts.models import AuditEvent, User
 from hbwsrc.pagination import CappedPaginator
 from hbwsrc.routers import read_only
+from hbwsrc.search import text_contains
 from institutions.scope import MANAGE_RECORDS, scope_for
 from trainees import actions
 from trainees.forms import ExamYearForm, RecordFilterForm, RecordForm, WithdrawForm
@@ -71,7 +72,7 @@ def filter_records(user, params):
     if data["office"]:
         records = records.filter(institution__path__startswith=data["office"].path)
     if data["institution"]:
-        records = records.filter(institution__name__icontains=data["institution"])
+        records = records.filter(text_contains("institution__name", data["institution"]))
     if not data["withdrawn"]:
         records = records.filter(withdrawn_at__isnull=True)
     return form, records.order_by(data["sort"] or "-created_at", "pk")

@@ -16,7 +16,7 @@ import django.contrib.postgres.indexes
 from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
 from django.db import migrations, models
 
-import trainees.models
+import hbwsrc.search
 
 # A loop in PL/pgSQL: six times faster than the same in SQL with generate_series and array_agg (1.2 s against
 # 7.4 s for a million names), which the index build and every insert of a person pay. Repeated grams are harmless:
@@ -69,7 +69,7 @@ class Migration(migrations.Migration):
         AddIndexConcurrently(
             model_name="person",
             index=django.contrib.postgres.indexes.GinIndex(
-                trainees.models.SearchGrams("name"), name="person_name_grams_idx"
+                hbwsrc.search.SearchGrams("name"), name="person_name_grams_idx"
             ),
         ),
         RemoveIndexConcurrently(model_name="person", name="person_name_trgm_idx"),
