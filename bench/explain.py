@@ -39,16 +39,23 @@ INDEXES_ADDED = """## What this review changed
   names) has no trigram, and a region office's read every person twice (count and page: 45 + 41 ms at province
   scale), now 0.8 ms. The search matches ID numbers from three characters on, so the ID number's trigram index
   always answers its half of the search.
-- `person_name_idx` (name) and `record_active_start_idx` (start_date, id) WHERE withdrawn_at IS NULL (trainees
-  0007): a region office's list sorted by name or by start date reads its first page in order (province: 108 ms
-  and 123 ms, a sort of the region's records, now 1.7 ms and 0.6 ms for that query).
+- `person_name_idx` (name) and `record_region_start_idx` (region, start_date, id) (trainees 0007, 0010): a region
+  office's list sorted by name or by start date reads its first page in order (province: 108 ms and 123 ms, a
+  sort of the region's records, now 1.7 ms and 0.6 ms for that query).
 - Statistics target 1000 on institution paths (institutions migration 0003): one histogram bucket held a whole
   prefecture at nation scale and misled the planner about how many records an office has.
 - The office list's and office page's subtree counts: grouped index-only scan under the common path prefix
   instead of a correlated `path LIKE office.path || '%'` per office (4 s a page at nation scale, now 2 ms).
-- `record_active_new_idx` on records (created_at DESC, id) WHERE withdrawn_at IS NULL (trainees migration
-  0005): a region office's list, which holds nearly every record of its region, walks it newest first and stops
-  at the 50th (province: 120 ms, a sort of 210,000 records, now 3.5 ms; nation 15 ms, now 2.4 ms). An earlier
+- `record_region_new_idx` on records (region, created_at DESC, id) (trainees migration 0005; over every record,
+  withdrawn ones included, since 0008; by region since 0010): a region office's list, which holds nearly every
+  record of its region, walks it newest first and stops at the 50th (province: 120 ms, a sort of 210,000
+  records, now 3.5 ms). The list with "include withdrawn" ticked had no index while it was partial and sorted
+  the region's records (61 ms at province scale, 0.3 ms). Without the region, at nation scale the walk read the
+  whole country's records newest first and looked up each one's institution until 50 of the region's turned up
+  (1,509 records, 1,059 institutions: 3.9 ms against 0.45 at province scale); records carry their institution's
+  region since trainees migration 0009 (kept by the database), the region office's scope is its region, and the
+  page's rows are the region's first 50 entries (0.26 ms), counted from `record_active_region_idx` (region) WHERE
+  active, index-only (1.9 -> 0.6 ms at nation scale). An earlier
   review left such an index out, because the planner then walked the whole table for small offices whose size it
   misjudged; with the path statistics above it does not (the county and prefecture lists below; also checked for
   60 random offices of every depth at nation scale: see bench/README.md).
@@ -57,6 +64,10 @@ INDEXES_ADDED = """## What this review changed
   office's institution and filing lists read their first 50 entries in order instead of sorting the region's
   institutions (province: 4.4 ms and 5.2 ms, now 0.1 ms and 0.3 ms; nation: the institution list 5.2 ms, now
   0.7 ms).
+- `institution_name_grams_idx` (GIN over `trainees_search_grams(name)`, institutions migration 0005): the
+  institution and filing lists' searches and the record list's institution filter find the institutions by the
+  typed text's pairs, as persons are found by name; the record admin's search, which read all 40,000
+  institutions' names at nation scale (19-22 ms, even for a credit code OR'd with the name), 0.6-1.5 ms.
 - The filing list filtered by status reads the year's rosters once (`reports_dash_roster_latest_idx`, index-only,
   DISTINCT ON institution) instead of probing every institution's latest roster twice, for the count and for the
   page: a province's region office 11 + 31 ms, now 3.6 + 6 ms.
@@ -69,8 +80,10 @@ NOTES = {
     "DESC, id) WHERE active: a nested loop over the subtree's institutions (`institution_path_idx` prefix range) "
     "with index-only scans, then a top-N sort; the 50 rows are fetched by primary key. Cost grows with the "
     "records of the account's own subtree, not with the table. Where the subtree holds most records (a region "
-    "office), the planner walks `record_active_new_idx` (created_at DESC, id) WHERE active instead and stops at "
-    "the 50th record of the region (trainees migration 0005; was a sort of the whole region, 15 ms here).",
+    "office, whose scope is its region), the rows are the first 50 of the region in `record_region_new_idx` "
+    "(region, created_at DESC, id), counted from `record_active_region_idx`, both index-only (trainees "
+    "migrations 0005-0010; a sort of the whole region, 15 ms at nation scale, then a walk of the country's "
+    "records newest first, 3.9 ms).",
     "record list, search by name + result filter": "The institution's records by `record_active_by_inst_idx`; "
     "the name filter on the joined person.",
     "record list, eligibility filter": "The eligibility view is grouped per (person, year, category) and reached "
@@ -92,8 +105,13 @@ NOTES = {
     "record list, sorted by name": "Persons read in name order from `person_name_idx`, each joined to its "
     "records, until 50 of the office's are found (an incremental sort orders records of one name). The count is "
     "the record list's, without the order.",
-    "record list, sorted by start date": "`record_active_start_idx` (start_date, id) WHERE active, read backwards "
-    "until 50 of the office's records are found; the count is the record list's.",
+    "record list, sorted by start date": "`record_region_start_idx` (region, start_date, id), the region's "
+    "entries read backwards; the count is the record list's.",
+    "record list, withdrawn included": "As the record list, withdrawn records too: `record_region_new_idx` covers "
+    "every record (trainees migration 0008; the partial index before it could not serve this list, which then "
+    "sorted the region's records).",
+    "record list, institution name filter": "The institutions whose name has the typed pair, from "
+    "`institution_name_grams_idx`, then their records by `record_active_by_inst_idx`.",
     "office list": "Offices by `office_path_idx`; subtree counts from one index-only scan of "
     "`institution_path_idx` under the page's common prefix, grouped by path (was a correlated LIKE reading the "
     "whole institution table once per office: 4 s a page at nation scale).",
@@ -101,7 +119,9 @@ NOTES = {
     "institution list": "A small subtree: `institution_path_idx` prefix range, then a sort by name. A region "
     "office: `institution_name_idx` read in name order until 50 of its institutions are found (institutions "
     "migration 0004; was a sort of the region's institutions, 5 ms).",
-    "institution list, search": "Prefix range, then the name filter on the subtree's institutions.",
+    "institution list, search": "`institution_name_grams_idx` (the name's characters and pairs) and the "
+    "subtree's prefix range, then the full name check.",
+    "filing list, search": "As the institution list's search, then each listed institution's latest roster.",
     "filing list": "The subtree's institutions in tree order from `institution_tree_order_idx` ((path COLLATE "
     "\"C\"), name), the first 50 read in order (a small subtree: prefix range, then a sort); the latest roster "
     "of each on the page by `reports_dash_roster_latest_idx` (institutions migration 0004; was a sort by the "

@@ -222,6 +222,7 @@ def _records(person_ids, institution_ids, exam_year, records: int, rng: random.R
         "public_id", "person_id", "institution_id", "exam_year_id", "category_id", "is_fresh_graduate",
         "departments", "content", "supervisor_name", "supervisor_licence", "start_date", "end_date", "result",
         "assessed_on", "assessor", "remarks", "created_at", "updated_at", "withdrawn_at", "withdrawal_reason",
+        "region_id",  # written by the load: the trigger that copies the institution's is off (one region here)
     ]  # fmt: skip
     written = 0
 
@@ -258,7 +259,7 @@ def _records(person_ids, institution_ids, exam_year, records: int, rng: random.R
                     uuid.uuid4(), person_id, institution_id, exam_year.pk, categories[code], result == "in_progress",
                     "内科、外科、儿科", "", "赵医生", f"1104201{rng.randrange(10**8):08d}", period_start, end, result,
                     end if result != "in_progress" else None, "医务科" if result != "in_progress" else "", "",
-                    at, at, None, "",
+                    at, at, None, "", exam_year.region_id,
                 )  # fmt: skip
             if outcome < 0.01:  # a mistaken entry at another institution, withdrawn
                 at = entered()
@@ -267,6 +268,7 @@ def _records(person_ids, institution_ids, exam_year, records: int, rng: random.R
                 yield (
                     uuid.uuid4(), person_id, other, exam_year.pk, categories[code], False, "内科", "", "赵医生",
                     "110420100000000", start, full_end, "in_progress", None, "", "", at, at, at, "录入错误",
+                    exam_year.region_id,
                 )  # fmt: skip
 
     _copy("trainees_probationrecord", columns, rows())

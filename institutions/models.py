@@ -255,6 +255,9 @@ class Institution(models.Model):
                 name="institution_unique_name_in_region",
                 violation_error_message=_("An institution with this name already exists in this region."),
             ),
+            # What a probation record's (institution, region) refers to (trainees migration 0009): an institution
+            # with records cannot leave its region.
+            models.UniqueConstraint(fields=["id", "region"], name="institution_id_region_key"),
         ]
         indexes = [
             models.Index(fields=["path"], name="institution_path_idx", opclasses=["text_pattern_ops"]),

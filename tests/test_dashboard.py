@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.core.cache.utils import make_template_fragment_key
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -343,6 +344,9 @@ def test_bulk_loads_that_switch_triggers_off_leave_the_eligible_persons_right(lo
         seed(institutions=40, persons_per_year=60, records_per_year=70, years=2, counties=4)
     else:
         call_command("seed_scale", regions=1, institutions=40, persons=150, years=2, prefectures=2, counties=3, seed=3)
+    # The record's region, which the loads write themselves with the copying trigger off.
+    records = ProbationRecord.objects.all()
+    assert records.exists() and not records.exclude(region=F("institution__region")).exists()
     stored = stored_eligible()
     assert len({year for _person, year, _institution, _shared in stored}) == 2
     assert any(shared for *_key, shared in stored)

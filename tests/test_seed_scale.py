@@ -4,7 +4,7 @@ their rows, and the refusal to write into a database that holds data."""
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.db.models import Count
+from django.db.models import Count, F
 
 from accounts.models import User
 from hbwsrc import identifiers
@@ -60,6 +60,9 @@ def test_persons_records_and_rosters_are_valid(seeded):
     assert set(records.values_list("result", flat=True)) == {"passed", "failed", "in_progress"}
     assert records.filter(withdrawn_at__isnull=False).exists()
     assert records.values("person").annotate(n=Count("institution", distinct=True)).filter(n__gt=1).exists()
+    # Written with triggers off: the region the database would have copied, in both regions.
+    assert not records.exclude(region=F("institution__region")).exists()
+    assert records.values("region").distinct().count() == 2
     for record in records.filter(institution__uscc="").select_related("institution"):  # pragma: no cover
         pytest.fail(f"a record at {record.institution}, whose profile is incomplete")
     # The history the triggers would have written.

@@ -79,7 +79,7 @@ class ExamCategoryAdmin(ReadOnlyAdmin):
 
 class RecordInline(ReadOnlyInline):
     model = ProbationRecord
-    region_lookup = "institution__region"
+    region_lookup = "region"
     fields = ("institution", "exam_year", "category", "start_date", "end_date", "result", "withdrawn_at")
     readonly_fields = fields
 
@@ -185,7 +185,7 @@ class ProbationRecordAdmin(ReadOnlyAdmin):
       records are "entered by" him and the import is audited with him as actor and the institution as target.
     """
 
-    region_lookup = "institution__region"
+    region_lookup = "region"  # the institution's, copied onto the record by the database
     list_display = ("person", "masked_id", "institution", "exam_year", "category", "result", "start_date", "end_date")
     list_display += ("is_locked_now", "withdrawn_at", "created_at")
     list_filter = (ExamYearFilter, "category", "result", office_filter("institution__path"), LockedFilter)
