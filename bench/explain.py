@@ -110,8 +110,10 @@ NOTES = {
     "record list, withdrawn included": "As the record list, withdrawn records too: `record_region_new_idx` covers "
     "every record (trainees migration 0008; the partial index before it could not serve this list, which then "
     "sorted the region's records).",
-    "record list, institution name filter": "The institutions whose name has the typed pair, from "
-    "`institution_name_grams_idx`, then their records by `record_active_by_inst_idx`.",
+    "record list, institution name filter": "The account's institutions whose name has the typed pair (a "
+    "BitmapAnd of `institution_name_grams_idx` and the subtree's `institution_path_idx` range), then their "
+    "records by institution. Filtered by the records' region alone, the name matched 322 institutions across "
+    "the country, each probed for records (5.9 ms here, now 0.4 ms).",
     "office list": "Offices by `office_path_idx`; subtree counts from one index-only scan of "
     "`institution_path_idx` under the page's common prefix, grouped by path (was a correlated LIKE reading the "
     "whole institution table once per office: 4 s a page at nation scale).",

@@ -72,7 +72,10 @@ def filter_records(user, params):
     if data["office"]:
         records = records.filter(institution__path__startswith=data["office"].path)
     if data["institution"]:
-        records = records.filter(text_contains("institution__name", data["institution"]))
+        # The account's institutions so named: a region office's records are scoped by their region, which the
+        # name's index knows nothing of, and a name part can match hundreds of institutions across the country.
+        named = scope.institutions().filter(text_contains("name", data["institution"]))
+        records = records.filter(institution__in=named)
     if not data["withdrawn"]:
         records = records.filter(withdrawn_at__isnull=True)
     return form, records.order_by(data["sort"] or "-created_at", "pk")
