@@ -20,6 +20,21 @@ def hubei_record(rworld):
     )  # fmt: skip
 
 
+def index_columns(name: str) -> tuple[list[str], str]:
+    """The columns an index holds (keys and included) and its predicate."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT array_agg(a.attname ORDER BY k.n), pg_get_expr(i.indpred, i.indrelid)
+               FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+               CROSS JOIN unnest(i.indkey) WITH ORDINALITY AS k(attnum, n)
+               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+               WHERE c.relname = %s GROUP BY i.indpred, i.indrelid""",
+            [name],
+        )
+        columns, predicate = cursor.fetchone()
+    return list(columns), predicate
+
+
 def test_the_database_sets_the_region_of_a_new_record_from_its_institution(rworld, hubei_record):
     assert hubei_record.region_id is None  # the ORM sent none
     hubei_record.refresh_from_db()
@@ -75,11 +90,17 @@ def test_a_region_office_list_and_its_count_can_be_answered_from_the_region_inde
     assert "record_region_new_idx" in plan(records.active().order_by("-created_at", "pk").values("pk")[:50])
     assert "record_region_new_idx" in plan(records.order_by("-created_at", "pk").values("pk")[:50])
     assert "record_region_start_idx" in plan(records.active().order_by("-start_date", "pk").values("pk")[:50])
-    with transaction.atomic(), connection.cursor() as cursor:
-        # Index-only scans only: on a test's few rows any index would do, and only this one holds the count.
-        cursor.execute("SET LOCAL enable_indexscan = off")
-        cursor.execute("SET LOCAL enable_bitmapscan = off")
-        assert "record_active_region_idx" in plan(records.active().order_by().values("pk")[:10_001])
+    # The count reads one index alone: on a test's few rows PostgreSQL's pick is arbitrary (bench/EXPLAIN.md shows
+    # it at scale), so check what the index holds.
+    assert index_columns("record_active_region_idx") == (["region_id"], "(withdrawn_at IS NULL)")
     # An office below the region office is scoped by its subtree, as before.
     county = ProbationRecord.objects.for_user(rworld.world.wuchang_user)
     assert "institutions_institution" in str(county.query)
+
+
+def test_a_region_office_count_filtered_by_year_and_result_can_read_one_index_alone(db):
+    """reports migration 0006: the dashboard's covering index carries the region the scope now tests, so a region
+    office's list filtered by year, result and sub-office counts from it alone (25.6 ms -> 8.6 ms, province)."""
+    columns, predicate = index_columns("reports_dash_record_person_idx")
+    assert {"exam_year_id", "institution_id", "result", "region_id"} <= set(columns)
+    assert predicate == "(withdrawn_at IS NULL)"

@@ -411,7 +411,7 @@ def capacity(base: str, plan: dict, args, workdir: Path) -> list[dict]:
     pages = capacity_pages(plan)
     if args.only:
         wanted = {name.strip() for name in args.only.split(",")}
-        pages = [p for p in pages if p["name"] in wanted or p["account"] is None]
+        pages = [p for p in pages if p["name"] in wanted or p["name"].startswith("baseline")]  # both baselines
     results = []
     for page in pages:
         check = smoke(base, page)
