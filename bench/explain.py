@@ -94,7 +94,11 @@ NOTES = {
     "roster draft (roster home)": "The institution's records of the year by `record_institution_year_idx`, their "
     "eligibility by `reports_dash_record_person_idx`; rosters by `roster_unique_version`.",
     "record list, year + result + sub-office filters": "As the record list, restricted to the sub-office's "
-    "institutions (a narrower path prefix); year and result filter the index-only rows' heap tuples.",
+    "institutions (a narrower path prefix). Where the sub-office holds many records (a province's prefecture) "
+    "the count reads the year's entries of `reports_dash_record_person_idx` alone, which holds the year, "
+    "institution, result and region it tests (reports migration 0006), hashed against the sub-office's "
+    "institutions: O(the region's records of the year). A smaller one: its institutions, then their records of "
+    "the year by `reports_dash_record_institution_idx`.",
     "record list, search by name": "`person_name_grams_idx` (the name's characters and character pairs) and "
     "`person_id_number_trgm_idx` (trigrams): a BitmapOr finds the few matching persons, then their records by "
     "person, and the subtree's by institution path.",
