@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AuditEvent, User
+from hbwsrc.search import text_contains
 from institutions.models import Institution
 from reports.models import Roster
 from trainees.models import Person, ProbationRecord, mask_id_number
@@ -243,7 +244,7 @@ def _object_filter(key: str, text: str) -> Q:
     if key == "institution":
         return Q(name__icontains=text) | Q(uscc=text.upper())
     if key == "person":
-        return Q(name__icontains=text) | Q(id_number=text.upper())
+        return text_contains("name", text) | Q(id_number=text.upper())
     return Q(person__name__icontains=text) | Q(person__id_number=text.upper()) | Q(institution__name__icontains=text)
 
 

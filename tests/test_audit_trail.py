@@ -12,11 +12,13 @@ from django.urls import reverse
 from django.utils.translation import gettext
 
 from accounts.models import AuditEvent
+from reports.audit_trail import _object_filter
 from reports.models import Roster
 from tests.auth_helpers import form_login
 from tests.record_helpers import make_person, make_record
+from tests.test_record_search import plan
 from tests.world import PASSWORD, make_account, make_resident_id
-from trainees.models import ProbationRecord
+from trainees.models import Person, ProbationRecord
 
 EVENTS = reverse("reports:audit_events")
 CHANGES = reverse("reports:audit_changes")
@@ -204,3 +206,25 @@ def test_the_trail_pages_one_fifty_rows_at_a_time(world):
     total = first.context["page"].paginator.count
     assert total > 60 and len(rows_of(first)) == 50
     assert len(rows_of(client.get(EVENTS, {"page": 2}))) == total - 50
+
+
+def test_a_trainees_history_is_found_by_part_of_the_name_or_the_whole_id_number(trail, world):
+    client = world.client_for(world.region_user)
+    person = trail["record"].person
+
+    def found(obj):
+        changes = client.get(CHANGES, {"model": "person", "obj": obj}).context["changes"]
+        return {change.object_id for change in changes}
+
+    assert found(person.name[1:]) == found(person.name) == {str(person.public_id)}
+    assert found(person.id_number.lower()) == {str(person.public_id)}
+    assert found(person.id_number[-6:]) == set()  # not a part of a number: the trail shows them masked
+    assert found("无此人") == set()
+
+
+def test_the_history_search_of_trainees_can_be_answered_from_indexes(trail, world):
+    """trainees migration 0011: the person events' name grams and ID numbers, or every event is read."""
+    events = Person.pgh_event_model.objects.filter(_object_filter("person", "张三"))
+    explained = plan(events.order_by().values("pgh_id"))
+    assert "person_event_name_grams_idx" in explained and "person_event_id_number_idx" in explained
+    assert "Seq Scan" not in explained

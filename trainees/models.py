@@ -169,7 +169,15 @@ class PersonQuerySet(models.QuerySet):
         return self.filter(pk__in=ProbationRecord.objects.for_user(user).values("person"))
 
 
-@pghistory.track()
+@pghistory.track(
+    # The audit trail's search of persons' history by part of a name or a whole ID number (reports.audit_trail).
+    meta={
+        "indexes": [
+            GinIndex(SearchGrams("name"), name="person_event_name_grams_idx"),
+            models.Index(fields=["id_number"], name="person_event_id_number_idx"),
+        ]
+    }
+)
 class Person(models.Model):
     """A trainee, identified by ID document type and number across the whole platform."""
 
