@@ -67,7 +67,7 @@ def data_events(key: str, region_id=None):
         return events.filter(region_id=region_id)
     if tracked is ProbationRecord:
         return events.filter(institution__region_id=region_id)
-    in_region = ProbationRecord.objects.filter(person=OuterRef("pgh_obj_id"), institution__region_id=region_id)
+    in_region = ProbationRecord.objects.filter(person=OuterRef("pgh_obj_id"), region_id=region_id)
     return events.filter(Exists(in_region))
 
 

@@ -56,7 +56,7 @@ def records_in_region(id_type: str, id_number: str, region_id: int) -> list[Prob
     on_filed_roster = RosterEntry.objects.filter(record=OuterRef("pk"), roster__status=Roster.Status.ACCEPTED)
     return list(
         ProbationRecord.objects.filter(
-            person__id_type=id_type, person__id_number=id_number, institution__region_id=region_id
+            person__id_type=id_type, person__id_number=id_number, region_id=region_id
         )
         .select_related("person", "institution__office", "exam_year", "category")
         .annotate(on_filed_roster=Exists(on_filed_roster))

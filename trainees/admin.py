@@ -99,7 +99,7 @@ class PersonAdmin(ReadOnlyAdmin):
     inlines = (RecordInline,)
 
     def in_region(self, queryset, region_id):
-        records = ProbationRecord.objects.filter(person=OuterRef("pk"), institution__region_id=region_id)
+        records = ProbationRecord.objects.filter(person=OuterRef("pk"), region_id=region_id)
         return queryset.filter(Exists(records))
 
     def get_search_results(self, request, queryset, search_term):
