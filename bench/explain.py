@@ -23,7 +23,7 @@ OVERHEAD = ("django_session", "accounts_usersession", "userobjectpermission", 'F
 
 INDEXES_ADDED = """## What this review changed
 
-- `record_active_by_inst_idx` on records (institution, created_at DESC, id) INCLUDE (person) WHERE withdrawn_at
+- `record_active_inst_idx` on records (institution, created_at DESC, id) INCLUDE (person, region) WHERE withdrawn_at
   IS NULL (trainees migrations 0004, 0006), with the record list paging primary keys first
   (`trainees.views.paginate_records`): an office's list is counted and ordered by index-only scans of its own
   institutions' records. Before, the count
@@ -76,7 +76,7 @@ INDEXES_ADDED = """## What this review changed
 # What the plans say, page by page (the verdict column is computed; these notes are the review).
 NOTES = {
     "record list": "Counted (at most LIST_COUNT_CAP, 10,000 rows: the list then says 'more than') and paged on "
-    "primary keys from `record_active_by_inst_idx` (institution, created_at "
+    "primary keys from `record_active_inst_idx` (institution, created_at "
     "DESC, id) WHERE active: a nested loop over the subtree's institutions (`institution_path_idx` prefix range) "
     "with index-only scans, then a top-N sort; the 50 rows are fetched by primary key. Cost grows with the "
     "records of the account's own subtree, not with the table. Where the subtree holds most records (a region "
@@ -84,7 +84,7 @@ NOTES = {
     "(region, created_at DESC, id), counted from `record_active_region_idx`, both index-only (trainees "
     "migrations 0005-0010; a sort of the whole region, 15 ms at nation scale, then a walk of the country's "
     "records newest first, 3.9 ms).",
-    "record list, search by name + result filter": "The institution's records by `record_active_by_inst_idx`; "
+    "record list, search by name + result filter": "The institution's records by `record_active_inst_idx`; "
     "the name filter on the joined person.",
     "record list, eligibility filter": "The eligibility view is grouped per (person, year, category) and reached "
     "through `reports_dash_record_person_idx` for each record of the scope: fine for an institution, O(scope) "
@@ -105,7 +105,7 @@ NOTES = {
     "record list, two-character name search": "The same grams index, which has the pair (a trigram index has "
     "nothing to look up for two characters): the persons of that name in the whole table, then their records, "
     "then the office's. Where the name is common and the office small the planner may start from the office's "
-    "records instead (`record_active_by_inst_idx`, index-only, the person included).",
+    "records instead (`record_active_inst_idx`, index-only, the person included).",
     "record list, sorted by name": "Persons read in name order from `person_name_idx`, each joined to its "
     "records, until 50 of the office's are found (an incremental sort orders records of one name). The count is "
     "the record list's, without the order.",

@@ -38,7 +38,12 @@ class SearchKeys(Func):
 
 def text_contains(field: str, text: str) -> Q:
     """Rows whose ``field`` contains ``text`` in any case: looked up in the field's grams index (an index over
-    ``SearchGrams(field)`` on the field's table), then checked with the same case-insensitive LIKE as ``icontains``.
+    ``SearchGrams(field)`` on the field's table), then, for a text of three characters or more, checked with the
+    same case-insensitive LIKE as ``icontains``.
+
+    For one or two characters the grams alone decide, and the LIKE is left out: PostgreSQL has no statistics for
+    it and would expect it to keep almost none of the rows, planning for one institution where hundreds match.
     """
     keys = SearchKeys(Value(text, output_field=models.TextField()))
-    return Q(DataContains(SearchGrams(field), keys)) & Q(**{f"{field}__icontains": text})
+    matches = Q(DataContains(SearchGrams(field), keys))
+    return matches if len(text) <= 2 else matches & Q(**{f"{field}__icontains": text})

@@ -117,6 +117,20 @@ DATABASES = {
 # cursor WITH HOLD: DECLARE, FETCH and CLOSE, three round trips and a materialised result for a dozen rows. Nothing
 # here iterates over more rows than fit in memory, and a transaction-pooling PgBouncer needs this off anyway.
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+# Parameters bound by the server, so that psycopg prepares a query once a connection has run it this many times
+# (hbwsrc.db). "off" for a pooler that cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
+PREPARE_THRESHOLD = os.environ.get("DATABASE_PREPARE_THRESHOLD", "5")
+if PREPARE_THRESHOLD == "off":
+    PREPARED_OPTIONS = {}
+else:
+    from hbwsrc.db import PreparingCursor
+
+    PREPARED_OPTIONS = {
+        "server_side_binding": True,
+        "cursor_factory": PreparingCursor,
+        "prepare_threshold": int(PREPARE_THRESHOLD),
+    }
+DATABASES["default"].setdefault("OPTIONS", {}).update(PREPARED_OPTIONS)
 # A streaming read replica: the read-only pages (views marked hbwsrc.routers.read_only) read from it; everything
 # else, and every write, uses the primary. In tests the replica alias mirrors the test database.
 if os.environ.get("DATABASE_REPLICA_URL"):
@@ -126,6 +140,7 @@ if os.environ.get("DATABASE_REPLICA_URL"):
         conn_health_checks=True,
     )
     DATABASES["replica"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["replica"].setdefault("OPTIONS", {}).update(PREPARED_OPTIONS)
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
 DATABASE_ROUTERS = ["hbwsrc.routers.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

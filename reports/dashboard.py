@@ -211,8 +211,7 @@ def _as_sql(queryset) -> str:
     """A queryset as SQL text with its parameters quoted by the driver, to embed in a raw query that has parameters
     of its own (so its percent signs, e.g. of LIKE patterns, are doubled)."""
     sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        return cursor.mogrify(sql, params).replace("%", "%%")
+    return connection.ops.compose_sql(sql, params).replace("%", "%%")
 
 
 def _midnight(day: datetime.date) -> datetime.datetime:

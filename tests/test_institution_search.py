@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from hbwsrc.search import text_contains
@@ -64,6 +65,31 @@ def test_the_record_list_filters_an_office_records_by_part_of_the_institution_na
     assert [record.pk for record in response.context["page"]] == [here.pk]
     response = client.get(reverse("trainees:list"), {"institution": "社区"})
     assert [record.person.name for record in response.context["page"]] == ["李娜"]
+
+
+def test_three_characters_must_stand_together_and_two_are_found_from_the_grams_alone(world):
+    Institution.objects.create(office=world.wuchang, name="人民甲民医院")  # the pairs 人民 and 民医, not 人民医
+    found = Institution.objects.filter(text_contains("name", "人民医")).values_list("name", flat=True)
+    assert set(found) == {"宜昌市第一人民医院", "湖北省人民医院", "湖南省人民医院"}
+    # Two characters: their pair is in the grams exactly when they stand together, so no LIKE (which PostgreSQL
+    # cannot estimate and would expect to keep almost no rows).
+    assert "LIKE" not in str(Institution.objects.filter(text_contains("name", "民医")).query)
+    assert set(Institution.objects.filter(text_contains("name", "民医")).values_list("name", flat=True)) == {
+        "人民甲民医院", "宜昌市第一人民医院", "湖北省人民医院", "湖南省人民医院",
+    }  # fmt: skip
+
+
+def test_the_record_list_reads_its_rows_by_their_ids_without_searching_again(rworld):
+    world = rworld.world
+    here = make_record(
+        make_person(1, name="王芳"), world.wuchang_hospital, rworld.year, rworld.clinical, "2025-09-01", "2026-08-31"
+    )
+    with CaptureQueriesContext(connection) as queries:
+        response = world.client_for(world.wuhan_user).get(reverse("trainees:list"), {"institution": "武昌"})
+    assert [record.pk for record in response.context["page"]] == [here.pk]
+    rows = [q["sql"] for q in queries if f'"trainees_probationrecord"."id" IN ({here.pk})' in q["sql"]]
+    assert len(rows) == 1 and "trainees_search_grams" not in rows[0]
+    assert any("trainees_search_grams" in q["sql"] for q in queries)  # the page of ids was searched
 
 
 def test_the_institution_searches_can_be_answered_from_the_grams_index(world):

@@ -104,3 +104,11 @@ def test_a_region_office_count_filtered_by_year_and_result_can_read_one_index_al
     columns, predicate = index_columns("reports_dash_record_person_idx")
     assert {"exam_year_id", "institution_id", "result", "region_id"} <= set(columns)
     assert predicate == "(withdrawn_at IS NULL)"
+
+
+def test_a_region_office_count_of_some_institutions_records_can_read_the_institution_index_alone(db):
+    """trainees migration 0012: the records' index by institution carries their region, which a region office's
+    scope tests, so its list filtered by institution name counts from the index (36 -> 3.7 ms, province)."""
+    columns, predicate = index_columns("record_active_inst_idx")
+    assert columns == ["institution_id", "created_at", "id", "person_id", "region_id"]
+    assert predicate == "(withdrawn_at IS NULL)"

@@ -350,12 +350,14 @@ class ProbationRecord(models.Model):
             # Lists: an office's records are its institutions' active records, newest first; counted and ordered
             # from this index alone (index-only scans, see trainees.views.paginate_records). The person is included
             # so that a search by name joins persons from here too: without it the planner took the GiST exclusion
-            # index for an index-only scan by institution, 50 times slower (bench/EXPLAIN.md).
+            # index for an index-only scan by institution, 50 times slower (bench/EXPLAIN.md). The region is included
+            # so that a region office's records of some of its institutions (filtered by name) are counted from here
+            # too: its scope checks the records' region, which the index would otherwise send to the table for.
             models.Index(
                 fields=["institution", "-created_at", "id"],
-                include=["person"],
+                include=["person", "region"],
                 condition=Q(withdrawn_at__isnull=True),
-                name="record_active_by_inst_idx",
+                name="record_active_inst_idx",
             ),
             # A region office's list (nearly every record of its region) newest first: the first 50 entries of its
             # region in this index, not a sort of the region (bench/EXPLAIN.md). Withdrawn records included, for the

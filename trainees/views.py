@@ -54,11 +54,7 @@ def filter_records(user, params):
     form = RecordFilterForm(params)
     form.fields["exam_year"].queryset = ExamYear.objects.filter(region__in=scope.region_ids())
     form.fields["office"].queryset = scope.offices().only("name", "path").order_by("path")
-    records = (
-        ProbationRecord.objects.for_user(user)
-        .with_eligibility()
-        .select_related("person", "category", "exam_year", "institution")
-    )
+    records = listed(ProbationRecord.objects.for_user(user))
     if not form.is_valid():
         return form, records.filter(withdrawn_at__isnull=True).order_by("-created_at")
     data = form.cleaned_data
@@ -88,16 +84,23 @@ LIST_COLUMNS = (
 )  # fmt: skip
 
 
-def paginate_records(records, number):
+def listed(records):
+    """``records`` with what a list shows of them joined, and their person's eligibility."""
+    return records.with_eligibility().select_related("person", "category", "exam_year", "institution")
+
+
+def paginate_records(user, records, number):
     """One page of 50 ``records``: the ids first, then the page's rows with their joins and eligibility.
 
     Counting and ordering only primary keys lets PostgreSQL answer from the records' (institution, created_at)
     index alone, so a region office's list costs one index pass over its own records, not a sort of full rows
-    (bench/EXPLAIN.md).
+    (bench/EXPLAIN.md). The rows are read by those ids within the user's records, without the filters again: the
+    planner would otherwise plan the search a second time, and may start from it rather than from 50 ids.
     """
     page = CappedPaginator(records.values_list("pk", flat=True), 50).get_page(number)
     ids = list(page.object_list)
-    rows = {record.pk: record for record in records.filter(pk__in=ids).only(*LIST_COLUMNS)}
+    visible = listed(ProbationRecord.objects.for_user(user))
+    rows = {record.pk: record for record in visible.filter(pk__in=ids).only(*LIST_COLUMNS)}
     page.object_list = [rows[pk] for pk in ids if pk in rows]
     return page
 
@@ -106,7 +109,7 @@ def paginate_records(records, number):
 @read_only
 def record_list(request):
     form, records = filter_records(request.user, request.GET)
-    page = paginate_records(records, request.GET.get("page"))
+    page = paginate_records(request.user, records, request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     institution = request.user.institution

@@ -1,0 +1,67 @@
+"""Parameters bound by the server and queries prepared per connection (hbwsrc.db, DATABASE_PREPARE_THRESHOLD)."""
+
+import os
+import subprocess
+import sys
+
+import pghistory
+from django.conf import settings
+from django.db import connection
+from pghistory.models import Events
+
+from institutions.models import Institution
+
+from .test_production import ROOT
+
+
+def prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_a_query_a_connection_repeats_is_prepared_once_its_threshold_is_passed(world):
+    threshold = settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"]
+
+    def name_of(institution):
+        return Institution.objects.filter(pk=institution.pk).values_list("name", flat=True).get()
+
+    def prepared():
+        return [s for s in prepared_statements() if s.startswith('SELECT "institutions_institution"."name" AS')]
+
+    for _ in range(threshold):
+        assert name_of(world.wuchang_hospital) == "武汉市武昌医院"
+    assert prepared() == []
+    assert name_of(world.yichang_hospital) == "宜昌市第一人民医院"  # the same statement, another parameter
+    [statement] = prepared()
+    assert '"institutions_institution"."id" = $1' in statement
+    assert name_of(world.wuchang_hospital) == "武汉市武昌医院"
+    assert len(prepared()) == 1
+
+
+def test_a_write_with_history_context_keeps_its_context(world):
+    """django-pghistory puts its context before the write in one string, which a prepared statement cannot hold:
+    the cursor sends it first, on its own."""
+    with pghistory.context(user=world.wuchang_user.pk, note="renamed"):
+        Institution.objects.filter(pk=world.wuchang_hospital.pk).update(name="武汉市武昌医院（新址）")
+    event = Events.objects.filter(pgh_model="institutions.InstitutionEvent").order_by("pgh_id").last()
+    assert event.pgh_data["name"] == "武汉市武昌医院（新址）"
+    assert event.pgh_context == {"user": world.wuchang_user.pk, "note": "renamed"}
+
+
+def test_values_can_still_be_quoted_into_sql_text(db):
+    with connection.cursor() as cursor:
+        assert cursor.cursor.mogrify("SELECT %s", ["O'Neil"]) == "SELECT 'O''Neil'"
+
+
+def options_with(threshold: str) -> str:
+    env = {**os.environ, "DATABASE_PREPARE_THRESHOLD": threshold, "DJANGO_SETTINGS_MODULE": "hbwsrc.settings"}
+    code = "from django.conf import settings; o = settings.DATABASES['default']['OPTIONS']; print(sorted(o.items()))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_preparing_can_be_turned_off_for_a_pooler_that_cannot_keep_prepared_statements():
+    assert "'prepare_threshold', 2" in options_with("2") and "'server_side_binding', True" in options_with("2")
+    assert options_with("off").strip() == "[]"
