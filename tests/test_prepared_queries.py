@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import connection
 from pghistory.models import Events
 
+from hbwsrc.search import text_contains
 from institutions.models import Institution
 
 from .test_production import ROOT
@@ -37,6 +38,17 @@ def test_a_query_a_connection_repeats_is_prepared_once_its_threshold_is_passed(w
     assert '"institutions_institution"."id" = $1' in statement
     assert name_of(world.wuchang_hospital) == "武汉市武昌医院"
     assert len(prepared()) == 1
+
+
+def test_a_query_whose_plan_depends_on_a_pattern_is_planned_for_its_values_every_time(world):
+    """A generic plan guesses the rows a LIKE pattern or a name's grams keep: a county's search by a two-character
+    name took 21 ms with one, 2 ms planned for the name typed."""
+    threshold = settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"]
+    for text in ["人民", "武昌"] * threshold:
+        assert Institution.objects.filter(text_contains("name", text)).exists()
+        assert Institution.objects.filter(path__startswith=world.wuhan.path).exists()
+    statements = prepared_statements()
+    assert not [s for s in statements if "trainees_search_grams" in s or "LIKE" in s], statements
 
 
 def test_a_write_with_history_context_keeps_its_context(world):
