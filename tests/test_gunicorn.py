@@ -1,0 +1,65 @@
+"""The production server (gunicorn.conf.py, as `make serve` runs it) answering from recycled workers."""
+
+import os
+import runpy
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def healthz(port: int) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+            return response.status
+    except OSError:
+        return 0
+
+
+def test_workers_recycled_from_the_preloaded_application_keep_answering(db, tmp_path):
+    # Workers are forked from a master that imported the application: none may inherit a database connection.
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["preload_app"] is True
+    port = free_port()
+    settings = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "hbwsrc.settings",
+        "DEBUG": "False",
+        "SECRET_KEY": "gunicorn-test-key-4f9a2c7e1b8d3f6a0e5c9b2d7a4f1e8c3b6d9a2f",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "False",
+        "DATABASE_URL": f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "2",
+        "GUNICORN_MAX_REQUESTS": "3",  # each worker is replaced after three requests
+    }
+    log_path = tmp_path / "gunicorn.log"
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 60
+            while healthz(port) != 200:
+                assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()
+                time.sleep(0.2)
+            answers = [healthz(port) for _ in range(12)]
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    output = log_path.read_text()
+    assert answers == [200] * 12, output
+    assert output.count("Autorestarting worker") >= 2 and output.count("Booting worker") >= 4, output
