@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parent.parent
+from .test_production import ROOT
 
 
 def free_port() -> int:
