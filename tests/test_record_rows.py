@@ -1,0 +1,84 @@
+"""The record list's rows are written in Python (trainees.templatetags.record_rows): the same markup the template
+wrote, escaped the same way, for every kind of row and both kinds of account."""
+
+import re
+
+import pytest
+from django.template import Context, Template
+from django.urls import reverse
+
+from tests.record_helpers import IN_PROGRESS, make_person, make_record
+
+# The rows as trainees/record_list.html wrote them before (stop 16), kept here as the reference.
+TEMPLATE_ROWS = Template(
+    """{% load eligibility i18n %}{% for record in page %}
+    <tr{% if record.is_withdrawn %} class="withdrawn"{% endif %}>
+      <td><a href="{{ record.get_absolute_url }}">{{ record.person.name }}</a>{% if record.is_withdrawn %} <span class="muted">({% translate "withdrawn" %})</span>{% endif %}</td>
+      <td class="mono-small">{{ record.person.masked_id_number }}</td>
+      {% if is_office %}<td>{{ record.institution.name }}</td>{% endif %}
+      <td>{{ record.exam_year.year }}</td>
+      <td>{{ record.category.name }}</td>
+      <td>{{ record.start_date.isoformat }} – {% if record.end_date %}{{ record.end_date.isoformat }}{% else %}{% translate "ongoing" %}{% endif %}</td>
+      <td>{{ record.get_result_display }}{% if record.is_fresh_graduate %} <span class="muted">({% translate "fresh graduate" %})</span>{% endif %}</td>
+      <td>{% eligibility_badge record.eligibility_status %}</td>
+    </tr>{% endfor %}"""  # noqa: E501
+)
+
+
+def _squeeze(html: str) -> str:
+    return re.sub(r">\s+<", "><", html.strip())
+
+
+def _body(response) -> str:
+    return _squeeze(re.search(r"<tbody>(.*?)</tbody>", response.content.decode(), re.S).group(1))
+
+
+@pytest.fixture
+def rows(rworld):
+    """Four kinds of row at 武昌医院: plain, withdrawn, ongoing fresh graduate, and a name to be escaped."""
+    world = rworld.world
+    at = world.wuchang_hospital
+
+    def add(serial, name, *args, **kwargs):
+        return make_record(make_person(serial, name=name), at, rworld.year, rworld.clinical, *args, **kwargs)
+
+    return [
+        add(1, "张三", "2025-09-01", "2026-08-31"),
+        add(2, "李四", "2025-09-01", "2026-08-31", withdrawn=True),
+        add(3, "王五", "2026-03-01", None, result=IN_PROGRESS, is_fresh_graduate=True),
+        add(4, '<script>alert("x")</script>&', "2025-09-01", "2026-08-31"),
+    ]
+
+
+@pytest.mark.parametrize("actor, is_office", [("master", False), ("wuchang_user", True), ("region_user", True)])
+def test_the_rows_are_the_markup_the_template_wrote(rworld, rows, actor, is_office):
+    response = rworld.world.client_for(getattr(rworld.world, actor)).get(reverse("trainees:list"), {"withdrawn": "on"})
+
+    assert response.status_code == 200
+    page = response.context["page"]
+    assert len(page.object_list) == len(rows)
+    expected = TEMPLATE_ROWS.render(Context({"page": page, "is_office": is_office}))
+    assert _body(response) == _squeeze(expected)
+
+
+def test_the_rows_escape_what_was_typed_and_mark_each_kind(rworld, rows):
+    response = rworld.world.client_for(rworld.world.wuchang_user).get(reverse("trainees:list"), {"withdrawn": "on"})
+    body = _body(response)
+
+    assert "<script>" not in body
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;" in body
+    assert body.count('<tr class="withdrawn">') == 1
+    assert f'<a href="/records/{rows[1].public_id}/">李四</a><span class="muted">(已撤销)</span>' in body
+    assert "<td>2026-03-01 – 至今</td>" in body
+    assert '<td>考核中 <span class="muted">(应届毕业生)</span></td>' in body
+    assert body.count(f"<td>{rworld.world.wuchang_hospital.name}</td>") == len(rows)
+    assert rows[0].person.id_number not in body
+    assert f'<td class="mono-small">{rows[0].person.masked_id_number}</td>' in body
+
+
+def test_an_empty_list_says_so(rworld):
+    response = rworld.world.client_for(rworld.world.master).get(reverse("trainees:list"))
+
+    assert response.status_code == 200
+    assert _body(response).count("<tr>") == 1
+    assert 'colspan="8"' in _body(response)

@@ -1,0 +1,58 @@
+from django import template
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
+
+from trainees.models import ProbationRecord
+from trainees.templatetags.eligibility import eligibility_badge
+
+register = template.Library()
+
+ROW = (
+    '<tr{}><td><a href="{}">{}</a>{}</td><td class="mono-small">{}</td>{}<td>{}</td><td>{}</td><td>{} – {}</td>'
+    "<td>{}{}</td><td>{}</td></tr>"
+)
+
+
+@register.simple_tag
+def record_rows(records, is_office):
+    """The record list's rows (trainees/record_list.html), written here rather than in the template.
+
+    Fifty rows of eight cells took some 600 template variable lookups, each trying a model instance as a
+    dictionary first, and a translation per label per row: about 7 ms of a 25 ms page. Here the labels are
+    translated once a page and every value is escaped by format_html (bench/README.md, stop 17).
+    """
+    withdrawn_class = mark_safe(' class="withdrawn"')
+    withdrawn_note = format_html(' <span class="muted">({})</span>', gettext("withdrawn"))
+    fresh_note = format_html(' <span class="muted">({})</span>', gettext("fresh graduate"))
+    ongoing = gettext("ongoing")
+    results = {value: str(label) for value, label in ProbationRecord.Result.choices}
+    badges = {}
+
+    def badge(status):
+        if status not in badges:
+            badges[status] = eligibility_badge(status)
+        return badges[status]
+
+    return format_html_join(
+        "\n",
+        ROW,
+        (
+            (
+                withdrawn_class if record.is_withdrawn else "",
+                record.get_absolute_url(),
+                record.person.name,
+                withdrawn_note if record.is_withdrawn else "",
+                record.person.masked_id_number,
+                format_html("<td>{}</td>", record.institution.name) if is_office else "",
+                record.exam_year.year,
+                record.category.name,
+                record.start_date.isoformat(),
+                record.end_date.isoformat() if record.end_date else ongoing,
+                results.get(record.result, record.result),
+                fresh_note if record.is_fresh_graduate else "",
+                badge(record.eligibility_status),
+            )
+            for record in records
+        ),
+    )
