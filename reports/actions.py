@@ -25,7 +25,6 @@ def draft_rows(institution, exam_year):
     records = (
         ProbationRecord.objects.active()
         .filter(institution=institution, exam_year=exam_year)
-        .with_eligibility()
         .select_related("person", "category")
         .order_by("person__name", "pk")
     )

@@ -82,3 +82,32 @@ def test_an_empty_list_says_so(rworld):
     assert response.status_code == 200
     assert _body(response).count("<tr>") == 1
     assert 'colspan="8"' in _body(response)
+
+
+DRAFT_TEMPLATE_ROWS = Template(
+    """{% load i18n %}{% for record in qualifying %}<tr><td><a href="{{ record.get_absolute_url }}">{{ record.person.name }}</a></td><td class="mono-small">{{ record.person.masked_id_number }}</td><td>{{ record.category.name }}</td><td>{{ record.start_date.isoformat }} – {% if record.end_date %}{{ record.end_date.isoformat }}{% else %}{% translate "ongoing" %}{% endif %}</td><td>{{ record.get_result_display }}{% if record.is_fresh_graduate %} ({% translate "fresh graduate" %}){% endif %}</td></tr>
+{% endfor %}"""  # noqa: E501
+)
+
+
+def test_the_draft_roster_rows_are_the_markup_the_template_wrote(rworld, rows):
+    response = rworld.world.client_for(rworld.world.master).get(reverse("reports:roster_home"))
+
+    assert response.status_code == 200
+    qualifying = response.context["qualifying"]
+    assert [record.person.name for record in qualifying] == sorted(
+        [rows[0].person.name, rows[2].person.name, rows[3].person.name]
+    )  # the withdrawn record is left out; the fresh graduate under assessment qualifies
+    tables = re.findall(r"<tbody>(.*?)</tbody>", response.content.decode(), re.S)
+    draft = _squeeze(tables[1])
+    assert draft == _squeeze(DRAFT_TEMPLATE_ROWS.render(Context({"qualifying": qualifying})))
+    assert "&lt;script&gt;" in draft and "<script>" not in draft
+    assert "<td>考核中 (应届毕业生)</td>" in draft
+
+
+def test_an_empty_draft_roster_says_so(rworld):
+    response = rworld.world.client_for(rworld.world.master).get(reverse("reports:roster_home"))
+
+    tables = re.findall(r"<tbody>(.*?)</tbody>", response.content.decode(), re.S)
+    assert _squeeze(tables[1]).count("<tr>") == 1
+    assert 'colspan="5"' in tables[1]
