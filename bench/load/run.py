@@ -20,6 +20,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import secrets
 import shutil
 import signal
@@ -371,6 +372,37 @@ def capacity_pages(plan: dict) -> list[dict]:
     return pages
 
 
+TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
+CPU_PARTS = ("gunicorn", "postgres", "wrk")
+
+
+def cpu_ms() -> dict:
+    """CPU time used so far, in ms: the machine's (busy, from /proc/stat) and that of gunicorn, PostgreSQL and wrk.
+
+    A process's share counts its own time and that of its children that have exited (a worker recycled by
+    max_requests, a database backend whose connection closed), so that nothing leaves the account mid-run.
+    """
+    with open("/proc/stat") as handle:
+        fields = [int(n) for n in handle.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    used = {"machine": (sum(fields[:8]) - idle) * TICK_MS, "system": fields[2] * TICK_MS}
+    used.update(dict.fromkeys(CPU_PARTS, 0.0))
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as handle:
+                stat = handle.read()
+        except OSError:
+            continue  # gone meanwhile
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        part = next((p for p in CPU_PARTS if name.startswith(p)), None)
+        if part:
+            utime, stime, cutime, cstime = (int(n) for n in stat[stat.rindex(")") + 2 :].split()[11:15])
+            used[part] += (utime + stime + cutime + cstime) * TICK_MS
+    return used
+
+
 def run_wrk(base: str, page: dict, seconds: int, connections: int, workdir: Path) -> dict:
     if page.get("bodies"):
         requests_ = [(page["paths"][0], body) for body in page["bodies"]]
@@ -389,12 +421,18 @@ def run_wrk(base: str, page: dict, seconds: int, connections: int, workdir: Path
     command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency", "--timeout", "10s",
                "-s", str(script), base]  # fmt: skip
     subprocess.run([*command[:6], "2s", *command[7:]], capture_output=True, text=True)  # warm up, not counted
+    before, wrk_before = cpu_ms(), resource.getrusage(resource.RUSAGE_CHILDREN)
     output = subprocess.run(command, capture_output=True, text=True).stdout
+    after, wrk_after = cpu_ms(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    # wrk has exited by now: its time is this process's children's (nothing else of ours ran meanwhile).
+    after["wrk"] += sum(getattr(wrk_after, f) - getattr(wrk_before, f) for f in ("ru_utime", "ru_stime")) * 1000
     result = {"name": page["name"], "raw": output}
     match = re.search(r"Requests/sec:\s+([\d.]+)", output)
     result["rps"] = float(match.group(1)) if match else 0.0
     match = re.search(r"(\d+) requests in", output)
     result["requests"] = int(match.group(1)) if match else 0
+    # CPU time per request, in ms of one core, by part.
+    result["cpu_ms"] = {part: (after[part] - before[part]) / max(result["requests"], 1) for part in after}
     match = re.search(r"BAD_STATUS (\d+)", output)
     result["bad_status"] = int(match.group(1)) if match else -1
     match = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
@@ -511,6 +549,18 @@ def report(args, plan, capacity_results, rush_rows, rush_log, load_before, load_
                 f"{r['name']:<44} {r['rps']:8.1f} {r['ratio']:6.2f} {r['ratio_logged_in']:8.2f} "
                 f"{r.get('p50_ms', 0):8.1f} {r.get('p99_ms', 0):8.1f} {r['bad_status']:8d} {r['socket_errors']:8d}"
                 f"  {verdict}"
+            )
+        lines += [
+            "",
+            "CPU time per request, ms of one core (/proc): the machine's, in the kernel of it, and by process",
+            f"{'page':<44} {'machine':>8} {'kernel':>8} {'gunicorn':>8} {'postgres':>8} {'wrk':>8} {'other':>8}",
+        ]
+        for r in capacity_results:
+            cpu = r["cpu_ms"]
+            other = cpu["machine"] - sum(cpu[part] for part in CPU_PARTS)
+            lines.append(
+                f"{r['name']:<44} {cpu['machine']:8.2f} {cpu['system']:8.2f} {cpu['gunicorn']:8.2f} "
+                f"{cpu['postgres']:8.2f} {cpu['wrk']:8.2f} {other:8.2f}"
             )
         lines.append("")
     if rush_rows:
