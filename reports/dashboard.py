@@ -80,7 +80,7 @@ WITH inst AS NOT MATERIALIZED ({subtree}), latest AS ({current_rosters}), record
 ), shared AS (
     SELECT inst.node, e.person_id
     FROM reports_eligible_at_institution e JOIN inst ON inst.id = e.institution_id
-    WHERE e.exam_year_id = %(year)s AND e.shared
+    WHERE e.exam_year_id = %(year)s AND e.shared {within}
 ), per_row AS (
     SELECT inst.node,
            count(*) AS institutions,
@@ -113,17 +113,29 @@ SELECT per_row.node, institutions::integer, complete::integer, records::integer,
 FROM per_row LEFT JOIN shared_per_row ON shared_per_row.node = per_row.node
 """
 
-# Records entered per local day, from midnight to midnight: one count of a range of the entry-time index per day
+# Records entered per local day, from midnight to midnight.
+# The region office's subtree is every record of the year: one count of a range of the entry-time index per day
 # (about twice as fast as reading the whole period once and grouping each entry into its day).
-DAILY_ENTRIES = """
+DAILY_ENTRIES_REGION = """
 SELECT day.n, (
     SELECT count(*)
     FROM trainees_probationrecord r
     WHERE r.exam_year_id = %(year)s AND r.withdrawn_at IS NULL
       AND r.created_at >= day.starts AND r.created_at < day.ends
-      {subtree}
 )
 FROM unnest(%(starts)s::timestamptz[], %(ends)s::timestamptz[]) WITH ORDINALITY AS day (starts, ends, n)
+"""
+
+# Beneath it, the subtree's records of the year, read by institution from reports_dash_record_institution_idx
+# (which carries the entry time, reports migration 0007) and put into their day's bucket: per day, the range of the
+# entry-time index would read the whole region's entries of that day (a county: 16 -> 1 ms, province scale).
+DAILY_ENTRIES_SUBTREE = """
+SELECT width_bucket(r.created_at, %(bounds)s::timestamptz[]), count(*)
+FROM trainees_probationrecord r
+WHERE r.exam_year_id = %(year)s AND r.withdrawn_at IS NULL
+  AND r.created_at >= %(first)s AND r.created_at < %(last)s
+  AND r.institution_id = ANY(ARRAY({institutions}))
+GROUP BY 1
 """
 
 
@@ -231,8 +243,10 @@ def _params(office, exam_year, today) -> dict:
 def _facts(office, subtree_sql, params) -> tuple[dict[int, Row], int]:
     """The rows' figures by row key, and the distinct eligible persons of the whole subtree."""
     # The region office's subtree holds every record of the region's exam year: nothing to restrict. Beneath it,
-    # only the subtree's institutions are read.
-    within = "AND institution_id IN (SELECT id FROM inst)" if office.parent_id is not None else ""
+    # only the subtree's institutions are read, each by its entries in the year's indexes: as an array of ids the
+    # planner probes them, where a join would read the whole region's year and discard most of it (a prefecture:
+    # 26 -> 11 ms, province scale).
+    within = "AND institution_id = ANY(ARRAY(SELECT id FROM inst))" if office.parent_id is not None else ""
     with connection.cursor() as cursor:
         current_rosters = CURRENT_ROSTERS_SQL.format(year="%(year)s")
         cursor.execute(FACTS.format(subtree=subtree_sql, within=within, current_rosters=current_rosters), params)
@@ -257,14 +271,14 @@ def daily_entries(office, exam_year, today) -> list[tuple[datetime.date, int]]:
     if last < first:
         return []
     days = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
-    midnights = [_midnight(day) for day in days] + [_midnight(last + datetime.timedelta(days=1))]
-    params = {"year": exam_year.pk, "starts": midnights[:-1], "ends": midnights[1:]}
-    condition = ""
-    if office.parent_id is not None:  # the region office's subtree is every institution of the year's region
+    bounds = [_midnight(day) for day in days] + [_midnight(last + datetime.timedelta(days=1))]
+    sql = DAILY_ENTRIES_REGION
+    if office.parent_id is not None:
         institutions = Institution.objects.filter(path__startswith=office.path).order_by().values("id")
-        condition = f"AND r.institution_id IN ({_as_sql(institutions)})"
+        sql = DAILY_ENTRIES_SUBTREE.format(institutions=_as_sql(institutions))
     with connection.cursor() as cursor:
-        cursor.execute(DAILY_ENTRIES.format(subtree=condition), params)
+        cursor.execute(sql, {"year": exam_year.pk, "starts": bounds[:-1], "ends": bounds[1:], "first": bounds[0],
+                             "last": bounds[-1], "bounds": bounds})  # fmt: skip
         counts = dict(cursor.fetchall())
     return [(day, counts.get(bucket, 0)) for bucket, day in enumerate(days, start=1)]
 

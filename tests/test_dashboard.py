@@ -24,6 +24,7 @@ from reports import dashboard
 from reports.models import EligibleAtInstitution, Roster
 from tests.record_helpers import FAILED, IN_PROGRESS, PASSED, ensure_categories, exam_year, make_person, make_record
 from tests.test_record_constraints import run_concurrently
+from tests.test_record_region import index_columns
 from tests.world import RecordsWorld, World, complete_profile, make_account
 from trainees.models import Eligibility, ExamYear, ProbationRecord
 
@@ -390,6 +391,14 @@ def test_records_entered_per_day_count_from_local_midnight_to_midnight_within_th
     assert (region[yesterday], region[today]) == (3, 1)
     assert (wuhan[yesterday], wuhan[today]) == (2, 1)
     assert sum(region.values()) == 4 and sum(wuhan.values()) == 3
+
+
+def test_a_sub_office_counts_its_entries_per_day_from_the_institution_index_alone(db):
+    """reports migration 0007: beneath the region office the entries per day are read by institution, and the
+    index by year and institution carries the entry time the buckets need (a prefecture: 10 -> 4 ms, province)."""
+    columns, predicate = index_columns("reports_dash_record_institution_idx")
+    assert columns == ["exam_year_id", "institution_id", "created_at"]
+    assert predicate == "(withdrawn_at IS NULL)"
 
 
 def test_the_region_dashboard_lists_prefectures_then_directly_supervised_institutions(generated):
