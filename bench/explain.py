@@ -144,7 +144,9 @@ NOTES = {
     "eligibility lookup (POST)": "`person_unique_id`, then the person's records by `record_person_year_cat_idx`.",
     "dashboard": "One facts query: per institution, records by `reports_dash_record_institution_idx` and eligible "
     "persons from `reports_eligible_at_institution` (kept by triggers, reports migrations 0004-0005) by its "
-    "partial indexes, grouped into the page's rows; entries per day by `reports_dash_record_entered_idx`.",
+    "partial indexes, grouped into the page's rows; entries per day by `reports_dash_record_entered_idx` (region "
+    "office) or from the subtree's records in `reports_dash_record_institution_idx`, which carries the entry time "
+    "(offices beneath it).",
 }
 
 
