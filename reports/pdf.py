@@ -13,7 +13,6 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
-from weasyprint import HTML
 
 #: Characters written as CSS escapes inside a CSS string in the page's <style>: the string's delimiters, the
 #: escape character and whatever could end the <style> element or be read as markup.
@@ -53,6 +52,10 @@ def roster_html(roster, entries) -> str:
 
 def render_roster_pdf(roster) -> tuple[bytes, int]:
     """The PDF bytes and the page count."""
+    # Imported here: only the background worker renders PDFs, and the web processes import this module with the
+    # URLconf. WeasyPrint's import looks its C libraries up (ctypes runs ldconfig): 0.8 s of a worker's first request.
+    from weasyprint import HTML
+
     entries = list(roster.entries.order_by("position"))
     document = HTML(string=roster_html(roster, entries)).render()
     return document.write_pdf(), len(document.pages)

@@ -28,12 +28,9 @@ def healthz(port: int) -> int:
         return 0
 
 
-def test_workers_recycled_from_the_preloaded_application_keep_answering(db, tmp_path):
-    # Workers are forked from a master that imported the application: none may inherit a database connection.
-    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["preload_app"] is True
-    port = free_port()
+def production_env(**extra) -> dict:
     settings = connection.settings_dict
-    env = {
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "hbwsrc.settings",
         "DEBUG": "False",
@@ -41,10 +38,41 @@ def test_workers_recycled_from_the_preloaded_application_keep_answering(db, tmp_
         "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "False",
         "DATABASE_URL": f"postgres://{settings['USER']}@{settings['HOST']}:{settings['PORT']}/{settings['NAME']}",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": "2",
-        "GUNICORN_MAX_REQUESTS": "3",  # each worker is replaced after three requests
+        **extra,
     }
+
+
+def test_the_preloaded_application_is_ready_for_a_first_request_without_a_database_connection(db):
+    """What gunicorn's master imports (hbwsrc/wsgi.py) loads the URLconf's view modules, the resolver's index and
+    the translation catalogs that each worker would otherwise load on its first request, opens no connection a
+    forked worker would share, and leaves WeasyPrint, which only the background worker needs, unimported (its
+    import took 0.8 s of a recycled worker's first request)."""
+    probe = """
+import sys
+from hbwsrc.wsgi import application
+from django.db import connections
+from django.urls import get_resolver
+from django.utils.translation import trans_real
+print(sorted(m for m in ("reports.views", "trainees.views", "weasyprint") if m in sys.modules))
+print(bool(get_resolver()._populated), sorted(trans_real._translations))
+print([alias for alias in connections if connections[alias].connection is not None])
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=production_env(), capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-3:] == ["['reports.views', 'trainees.views']", "True ['en', 'zh-hans']", "[]"]
+
+
+def test_workers_recycled_from_the_preloaded_application_keep_answering(db, tmp_path):
+    # Workers are forked from a master that imported the application: none may inherit a database connection.
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["preload_app"] is True
+    port = free_port()
+    env = production_env(
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        GUNICORN_WORKERS="2",
+        GUNICORN_MAX_REQUESTS="3",  # each worker is replaced after three requests
+    )
     log_path = tmp_path / "gunicorn.log"
     with open(log_path, "w") as log:
         server = subprocess.Popen(
