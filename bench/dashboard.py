@@ -89,6 +89,7 @@ def main():
     root = Office.objects.get(parent=None, region__name="湖北考区")
     year = ExamYear.objects.current_for(root.region)
     prefecture = root.children.order_by("pk").first()
+    county = prefecture.children.order_by("pk").first()
     print(
         f"Data: {Office.objects.count()} offices, {Institution.objects.count()} institutions, "
         f"{Person.objects.count()} persons, {ProbationRecord.objects.count()} records "
@@ -99,6 +100,7 @@ def main():
         "baseline (50-row template, no query)": reverse("bench_baseline"),
         "dashboard, region office": reverse("reports:dashboard"),
         "dashboard, one prefecture": reverse("reports:dashboard_office", args=[prefecture.public_id]),
+        "dashboard, one county": reverse("reports:dashboard_office", args=[county.public_id]),
         "not submitted, region office (page 1)": reverse("reports:not_submitted", args=[root.public_id]),
     }
     # Static files are served from the source tree: the benchmark does not need collectstatic's manifest.

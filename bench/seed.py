@@ -363,6 +363,10 @@ def seed(
                 records += written
                 say(f"{exam_year.year}: {len(person_ids)} persons, {written} probation records")
         _history_events(Institution, Person, ProbationRecord)
+        with connection.cursor() as cursor:
+            # Statistics first: planned over tables it believes empty, the rebuild's eligibility query ran for
+            # more than fifteen minutes instead of seconds.
+            cursor.execute("ANALYZE")
         rebuild_eligible(exam_years)  # what the records' triggers would have kept up to date
         for exam_year in exam_years:
             rosters += _rosters(made, exam_year, user, rng)
