@@ -272,13 +272,14 @@ def daily_entries(office, exam_year, today) -> list[tuple[datetime.date, int]]:
         return []
     days = [first + datetime.timedelta(days=n) for n in range((last - first).days + 1)]
     bounds = [_midnight(day) for day in days] + [_midnight(last + datetime.timedelta(days=1))]
-    sql = DAILY_ENTRIES_REGION
-    if office.parent_id is not None:
+    if office.parent_id is None:
+        sql, params = DAILY_ENTRIES_REGION, {"starts": bounds[:-1], "ends": bounds[1:]}
+    else:
         institutions = Institution.objects.filter(path__startswith=office.path).order_by().values("id")
         sql = DAILY_ENTRIES_SUBTREE.format(institutions=_as_sql(institutions))
+        params = {"bounds": bounds, "first": bounds[0], "last": bounds[-1]}
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"year": exam_year.pk, "starts": bounds[:-1], "ends": bounds[1:], "first": bounds[0],
-                             "last": bounds[-1], "bounds": bounds})  # fmt: skip
+        cursor.execute(sql, {"year": exam_year.pk, **params})
         counts = dict(cursor.fetchall())
     return [(day, counts.get(bucket, 0)) for bucket, day in enumerate(days, start=1)]
 
