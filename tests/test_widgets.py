@@ -8,7 +8,8 @@ import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates
 
-from hbwsrc.widgets import DateInput, FormRenderer
+from hbwsrc.widgets import DateInput, FormRenderer, Select
+from institutions.models import Office
 from trainees.forms import RecordForm
 
 
@@ -40,6 +41,30 @@ def test_select_markup_matches_djangos_templates(widget, value):
     rendered = widget.render("field", value, attrs, renderer=FormRenderer())
     assert _squeeze(rendered) == _squeeze(expected)
     assert "&lt;b&gt;" in rendered or "<b>" not in expected
+
+
+@pytest.mark.parametrize(
+    "value", ["110", "<x>", "2", "", None, 110, "missing", ["1", "2"]]
+)
+@pytest.mark.parametrize("attrs", [{}, {"class": "x", "disabled": True, "data-n": 3, "hidden": False}])
+def test_select_written_from_its_choices_matches_djangos_templates(value, attrs):
+    """hbwsrc.widgets.Select skips Django's per-option dictionaries; the markup, the escaping and which option is
+    selected (the first matching one only) stay those of Django's templates."""
+    choices = [*CHOICES, (None, "none"), (2, "number two")]
+    expected = forms.Select(choices=choices, attrs=attrs).render("f", value, {"id": "id_f"}, DjangoTemplates())
+    rendered = Select(choices=choices, attrs=attrs).render("f", value, {"id": "id_f"}, DjangoTemplates())
+    assert rendered == _squeeze(expected)
+    assert "<b>" not in rendered
+
+
+def test_select_of_model_choices_matches_djangos_templates(rworld):
+    offices = Office.objects.filter(region=rworld.world.hubei).order_by("path")
+    field = forms.ModelChoiceField(queryset=offices, widget=Select)
+    chosen = offices[1]
+    expected = forms.Select(choices=field.choices).render("office", chosen.pk, renderer=DjangoTemplates())
+    rendered = field.widget.render("office", chosen.pk)
+    assert rendered == _squeeze(expected)
+    assert f'<option value="{chosen.pk}" selected>' in rendered
 
 
 def test_a_custom_option_template_still_goes_through_the_templates():

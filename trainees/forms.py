@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hbwsrc import identifiers
-from hbwsrc.widgets import DateInput
+from hbwsrc.widgets import DateInput, Select
 from trainees.models import Eligibility, ExamCategory, ExamYear, IdType, Person, ProbationRecord
 
 PERSON_FIELDS = (
@@ -288,21 +288,29 @@ class RecordFilterForm(forms.Form):
             }
         ),
     )
-    exam_year = forms.ModelChoiceField(label=_("exam year"), queryset=ExamYear.objects.none(), required=False)
-    category = forms.ModelChoiceField(label=_("exam category"), queryset=ExamCategory.objects.all(), required=False)
+    exam_year = forms.ModelChoiceField(
+        label=_("exam year"), queryset=ExamYear.objects.none(), required=False, widget=Select
+    )
+    category = forms.ModelChoiceField(
+        label=_("exam category"), queryset=ExamCategory.objects.all(), required=False, widget=Select
+    )
     result = forms.ChoiceField(
-        label=_("assessment result"), choices=[("", "---------"), *ProbationRecord.Result.choices], required=False
+        label=_("assessment result"),
+        choices=[("", "---------"), *ProbationRecord.Result.choices],
+        required=False,
+        widget=Select,
     )
     eligibility = forms.ChoiceField(
-        label=_("eligibility"), choices=[("", "---------"), *Eligibility.Status.choices], required=False
+        label=_("eligibility"), choices=[("", "---------"), *Eligibility.Status.choices], required=False, widget=Select
     )
     withdrawn = forms.BooleanField(label=_("Include withdrawn"), required=False)
-    office = forms.ModelChoiceField(label=_("sub-office"), queryset=None, required=False)
+    office = forms.ModelChoiceField(label=_("sub-office"), queryset=None, required=False, widget=Select)
     # Part of an institution's name (the list filters with icontains; the template shows a text box).
     institution = forms.CharField(label=_("trial institution"), required=False, max_length=200)
     sort = forms.ChoiceField(
         label=_("Sort by"),
         required=False,
+        widget=Select,
         choices=[
             ("-created_at", _("Newest first")),
             ("person__name", _("Name")),

@@ -2,15 +2,16 @@
 
 Fifty rows of eight cells took some 600 template variable lookups, each trying a model instance as a dictionary
 first, and a translation per label per row: about 7 ms of a 25 ms record list, 12 ms of a roster draft of 100
-rows. Here the labels are translated once a table and every value is escaped by format_html (bench/README.md,
-stop 17; tests/test_record_rows.py compares the markup with the templates').
+rows. Here the labels are translated once a table, the records' URL reversed once, and every value escaped as
+format_html escapes it (hbwsrc.markup; bench/README.md, stops 17 and 19; tests/test_record_rows.py compares the
+markup with the templates').
 """
 
 from django import template
-from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
+from hbwsrc.markup import format_markup, join_markup, url_maker
 from trainees.models import ProbationRecord
 from trainees.templatetags.eligibility import eligibility_badge
 
@@ -29,14 +30,20 @@ def _results() -> dict[str, str]:
     return {value: str(label) for value, label in ProbationRecord.Result.choices}
 
 
+def _record_url():
+    """ProbationRecord.get_absolute_url for each public id, the URL reversed once."""
+    return url_maker("trainees:detail", "00000000-0000-0000-0000-000000000000")
+
+
 @register.simple_tag
 def record_rows(records, is_office):
     """The record list's rows (trainees/record_list.html); offices see each record's institution."""
     withdrawn_class = mark_safe(' class="withdrawn"')
-    withdrawn_note = format_html(' <span class="muted">({})</span>', gettext("withdrawn"))
-    fresh_note = format_html(' <span class="muted">({})</span>', gettext("fresh graduate"))
+    withdrawn_note = format_markup(' <span class="muted">({})</span>', gettext("withdrawn"))
+    fresh_note = format_markup(' <span class="muted">({})</span>', gettext("fresh graduate"))
     ongoing = gettext("ongoing")
     results = _results()
+    record_url = _record_url()
     badges = {}
 
     def badge(status):
@@ -44,17 +51,17 @@ def record_rows(records, is_office):
             badges[status] = eligibility_badge(status)
         return badges[status]
 
-    return format_html_join(
+    return join_markup(
         "\n",
         RECORD_ROW,
         (
             (
                 withdrawn_class if record.is_withdrawn else "",
-                record.get_absolute_url(),
+                record_url(record.public_id),
                 record.person.name,
                 withdrawn_note if record.is_withdrawn else "",
                 record.person.masked_id_number,
-                format_html("<td>{}</td>", record.institution.name) if is_office else "",
+                format_markup("<td>{}</td>", record.institution.name) if is_office else "",
                 record.exam_year.year,
                 record.category.name,
                 record.start_date.isoformat(),
@@ -74,12 +81,13 @@ def draft_roster_rows(records):
     fresh_note = f" ({gettext('fresh graduate')})"
     ongoing = gettext("ongoing")
     results = _results()
-    return format_html_join(
+    record_url = _record_url()
+    return join_markup(
         "\n",
         DRAFT_ROW,
         (
             (
-                record.get_absolute_url(),
+                record_url(record.public_id),
                 record.person.name,
                 record.person.masked_id_number,
                 record.category.name,
