@@ -32,7 +32,11 @@ def join_markup(separator: str, template: str, rows) -> SafeString:
     return SafeString(separator.join(template.format(*map(escape, row)) for row in rows))
 
 
-def url_maker(viewname: str, placeholder: str):
+# A placeholder for the URLs taking a public id (<uuid:...>).
+ANY_UUID = "00000000-0000-0000-0000-000000000000"
+
+
+def url_maker(viewname: str, placeholder: str = ANY_UUID):
     """A function giving ``reverse(viewname, args=[value])`` for each value, reversing once.
 
     ``placeholder`` is a value the URL pattern accepts, appearing once in the URL; each value is quoted as

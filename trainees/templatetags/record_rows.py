@@ -32,7 +32,7 @@ def _results() -> dict[str, str]:
 
 def _record_url():
     """ProbationRecord.get_absolute_url for each public id, the URL reversed once."""
-    return url_maker("trainees:detail", "00000000-0000-0000-0000-000000000000")
+    return url_maker("trainees:detail")
 
 
 @register.simple_tag
