@@ -50,9 +50,16 @@ def _with_subtree_counts(offices) -> list[Office]:
     per_path = list(
         Institution.objects.filter(path__startswith=prefix).order_by().values_list("path").annotate(n=Count("pk"))
     )
+    listed = {office.path: office for office in offices}
     for office in offices:
         office.child_count = children.get(office.pk, 0)
-        office.institution_count = sum(n for path, n in per_path if path.startswith(office.path))
+        office.institution_count = 0
+    for path, n in per_path:  # each count goes to the listed offices among the path's ancestors ("1/", "1/8/", ...)
+        end = path.find("/")
+        while end != -1:
+            if (office := listed.get(path[: end + 1])) is not None:
+                office.institution_count += n
+            end = path.find("/", end + 1)
     return offices
 
 
