@@ -7,6 +7,7 @@ import re
 import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates
+from django.urls import reverse
 
 from hbwsrc.widgets import DateInput, FormRenderer, Select
 from institutions.models import Office
@@ -131,3 +132,19 @@ def test_record_form_renders_as_through_djangos_templates(rworld):
     rendered = page(FormRenderer())
     assert rendered == page(DjangoTemplates())
     assert all(tag in rendered for tag in ("<textarea", '<input type="checkbox"', '<input type="date"', "<label"))
+
+
+def test_the_record_lists_sub_office_filter_offers_the_accounts_offices_only(rworld):
+    """Its options are read as (id, name) pairs (trainees.forms.OfficeChoiceIterator): still exactly the account's
+    offices in tree order, the chosen one selected; an office outside them is refused, not used."""
+    world = rworld.world
+    client = world.client_for(world.wuhan_user)
+    page = client.get(reverse("trainees:list"), {"office": world.wuchang.pk}).content.decode()
+    select = re.search(r'<select name="office".*?</select>', page, re.S).group(0)
+    offered = re.findall(r'<option value="(\d*)"( selected)?>([^<]*)</option>', select)
+    in_tree_order = Office.objects.filter(path__startswith=world.wuhan.path).order_by("path")
+    assert offered == [("", "", "---------")] + [
+        (str(office.pk), " selected" if office == world.wuchang else "", office.name) for office in in_tree_order
+    ]
+    refused = client.get(reverse("trainees:list"), {"office": world.yichang.pk})
+    assert "office" in refused.context["form"].errors
