@@ -12,7 +12,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from hbwsrc.markup import format_markup, join_markup, url_maker
-from trainees.models import ProbationRecord
+from trainees.models import ProbationRecord, mask_id_number
 from trainees.templatetags.eligibility import eligibility_badge
 
 register = template.Library()
@@ -36,8 +36,9 @@ def _record_url():
 
 
 @register.simple_tag
-def record_rows(records, is_office):
-    """The record list's rows (trainees/record_list.html); offices see each record's institution."""
+def record_rows(rows, is_office):
+    """The record list's rows (trainees/record_list.html) from the values trainees.views.LIST_COLUMNS names;
+    offices see each record's institution."""
     withdrawn_class = mark_safe(' class="withdrawn"')
     withdrawn_note = format_markup(' <span class="muted">({})</span>', gettext("withdrawn"))
     fresh_note = format_markup(' <span class="muted">({})</span>', gettext("fresh graduate"))
@@ -56,21 +57,21 @@ def record_rows(records, is_office):
         RECORD_ROW,
         (
             (
-                withdrawn_class if record.is_withdrawn else "",
-                record_url(record.public_id),
-                record.person.name,
-                withdrawn_note if record.is_withdrawn else "",
-                record.person.masked_id_number,
-                format_markup("<td>{}</td>", record.institution.name) if is_office else "",
-                record.exam_year.year,
-                record.category.name,
-                record.start_date.isoformat(),
-                record.end_date.isoformat() if record.end_date else ongoing,
-                results.get(record.result, record.result),
-                fresh_note if record.is_fresh_graduate else "",
-                badge(record.eligibility_status),
+                withdrawn_class if row["withdrawn_at"] is not None else "",
+                record_url(row["public_id"]),
+                row["person__name"],
+                withdrawn_note if row["withdrawn_at"] is not None else "",
+                mask_id_number(row["person__id_number"]),
+                format_markup("<td>{}</td>", row["institution__name"]) if is_office else "",
+                row["exam_year__year"],
+                row["category__name"],
+                row["start_date"].isoformat(),
+                row["end_date"].isoformat() if row["end_date"] else ongoing,
+                results.get(row["result"], row["result"]),
+                fresh_note if row["is_fresh_graduate"] else "",
+                badge(row["eligibility_status"]),
             )
-            for record in records
+            for row in rows
         ),
     )
 
