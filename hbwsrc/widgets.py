@@ -87,7 +87,8 @@ class Select(forms.Select):
     """A select written straight from its choices, skipping the dictionary Django builds for each option.
 
     The same markup as FormRenderer's selects (Django's templates without the whitespace between options). For the
-    filters of the lists, whose options are many: the region office's sub-offices (about 120), the exam categories.
+    pages every account opens many times a day: the record list's filters (a region office's some 120 sub-offices)
+    and the record form (the exam categories).
     """
 
     def render(self, name, value, attrs=None, renderer=None):

@@ -67,12 +67,14 @@ class PersonForm(forms.ModelForm):
 class RecordForm(forms.ModelForm):
     """A probation record with its person. The institution comes from the account, never from the form."""
 
-    id_type = forms.ChoiceField(label=_("ID document type"), choices=IdType.choices, initial=IdType.RESIDENT)
+    id_type = forms.ChoiceField(
+        label=_("ID document type"), choices=IdType.choices, initial=IdType.RESIDENT, widget=Select
+    )
     id_number = forms.CharField(label=_("ID number"), max_length=40)
     name = forms.CharField(label=_("name"), max_length=50)
-    sex = Person._meta.get_field("sex").formfield()
+    sex = Person._meta.get_field("sex").formfield(widget=Select)
     birth_date = forms.DateField(label=_("birth date"), widget=DateInput())
-    education = Person._meta.get_field("education").formfield()
+    education = Person._meta.get_field("education").formfield(widget=Select)
     school = forms.CharField(label=_("school"), max_length=100)
     major = forms.CharField(label=_("major"), max_length=100)
     graduation_date = forms.DateField(label=_("graduation date"), required=False, widget=DateInput())
@@ -81,6 +83,9 @@ class RecordForm(forms.ModelForm):
         model = ProbationRecord
         fields = RECORD_FIELDS
         widgets = {
+            "exam_year": Select,
+            "category": Select,
+            "result": Select,
             "start_date": DateInput(),
             "end_date": DateInput(),
             "assessed_on": DateInput(),
