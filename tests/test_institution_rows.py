@@ -28,6 +28,12 @@ INSTITUTION_ROWS = Template(
   {% endfor %}"""  # noqa: E501
 )
 
+SUPERVISED_ROWS = Template(
+    """{% for institution in institutions %}
+    <tr><td><a href="{{ institution.get_absolute_url }}">{{ institution.name }}</a></td><td>{{ institution.contact_person }} {{ institution.contact_phone }}</td><td class="num">{{ institution.account_count }}</td></tr>
+  {% endfor %}"""  # noqa: E501
+)
+
 
 def _squeeze(html: str) -> str:
     return re.sub(r">\s+<", "><", html.strip())
@@ -77,6 +83,18 @@ def test_institution_rows_match_the_template(world, escaped_names, language):
     body = _body(response)
     assert body == expected
     assert body.count("<tr>") == 3 and "<script>" not in body and "张&lt;三&gt;" in body
+
+
+def test_an_offices_supervised_institutions_match_the_template(world, escaped_names):
+    response = logged_in(world.wuhan_user).get(escaped_names.get_absolute_url())
+    assert response.status_code == 200
+    tables = re.findall(r"<tbody>(.*?)</tbody>", response.content.decode(), re.S)
+    expected = _squeeze(SUPERVISED_ROWS.render(Context({"institutions": response.context["institutions"]})))
+    assert _squeeze(tables[1]) == expected
+    assert "<script>" not in expected and '<td class="num">0</td>' in expected
+    empty = logged_in(world.wuhan_user).get(world.wuhan.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en")
+    tables = re.findall(r"<tbody>(.*?)</tbody>", empty.content.decode(), re.S)
+    assert _squeeze(tables[1]) == '<tr><td colspan="3" class="muted">No institutions.</td></tr>'
 
 
 @pytest.mark.parametrize("url", [reverse("institutions:office_list"), reverse("institutions:institution_list")])
