@@ -7,10 +7,12 @@ nothing extra.
 """
 
 from dataclasses import dataclass, field
-from functools import reduce
+from functools import cache, reduce
 from operator import or_
 
-from django.db.models import CharField, Q, Value
+from django.contrib.auth.models import Permission
+from django.db import connections, router
+from django.db.models import Q
 
 from institutions.models import (
     Institution,
@@ -178,13 +180,34 @@ def scope_for(user) -> Scope:
     return scope
 
 
+GRANT_TABLES = (("office", OfficeUserObjectPermission), ("institution", InstitutionUserObjectPermission))
+
+
+@cache
+def _grant_sql(using: str) -> str:
+    """Both grant tables in one query, written once per process from the models: built and compiled by the ORM
+    on each request (a union of two joins) it cost 0.45 ms of Python for 0.12 ms of execution (bench/README.md,
+    stop 19)."""
+    quote = connections[using].ops.quote_name
+    permission = Permission._meta
+    parts = []
+    for kind, model in GRANT_TABLES:
+        column = {name: quote(model._meta.get_field(name).column) for name in ("content_object", "permission", "user")}
+        parts.append(
+            f"SELECT '{kind}', g.{column['content_object']}, p.{quote(permission.get_field('codename').column)} "
+            f"FROM {quote(model._meta.db_table)} g "
+            f"JOIN {quote(permission.db_table)} p ON p.{quote(permission.pk.column)} = g.{column['permission']} "
+            f"WHERE g.{column['user']} = %s"
+        )
+    return " UNION ALL ".join(parts)
+
+
 def _grant_rows(user):
     """(kind of node, node id, codename) of every grant of ``user``: one query for both tables."""
-    text = CharField()
-    offices = OfficeUserObjectPermission.objects.filter(user=user).annotate(kind=Value("office", text))
-    institutions = InstitutionUserObjectPermission.objects.filter(user=user).annotate(kind=Value("institution", text))
-    columns = ("kind", "content_object_id", "permission__codename")
-    return offices.values_list(*columns).union(institutions.values_list(*columns), all=True)
+    using = router.db_for_read(OfficeUserObjectPermission)
+    with connections[using].cursor() as cursor:
+        cursor.execute(_grant_sql(using), [user.pk] * len(GRANT_TABLES))
+        return cursor.fetchall()
 
 
 def _by_node(model, perms_by_id: dict, user, own_node: str) -> dict:
