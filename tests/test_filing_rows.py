@@ -1,7 +1,6 @@
 """The filing list's rows and the roster status labels are written in Python (reports.templatetags.rosters): the
 same markup the templates wrote, escaped the same way, for every status and for an institution with no roster."""
 
-import re
 
 import pytest
 from django.template import Context, Template
@@ -11,6 +10,7 @@ from django.utils.translation import override
 from institutions.models import Institution
 from reports.models import Roster
 from reports.templatetags.rosters import roster_status
+from tests.markup_helpers import squeeze, table_body
 from tests.world import logged_in
 
 # The labels and rows as reports/_roster_status.html and reports/filing_list.html wrote them (stop 18).
@@ -29,10 +29,6 @@ TEMPLATE_ROWS = Template(
     <td><a href="{% url 'reports:filing_reopen' institution.public_id %}">{% translate "Reopen filing" %}</a></td>
   </tr>{% endfor %}"""  # noqa: E501
 )
-
-
-def _squeeze(html: str) -> str:
-    return re.sub(r">\s+<", "><", html.strip())
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
@@ -73,9 +69,9 @@ def test_filing_rows_match_the_template(rworld, filings, language):
     client = logged_in(rworld.world.wuchang_user)
     response = client.get(reverse("reports:filing_list"), HTTP_ACCEPT_LANGUAGE=language)
     assert response.status_code == 200
-    body = _squeeze(re.search(r"<tbody>(.*?)</tbody>", response.content.decode(), re.S).group(1))
+    body = table_body(response)
     with override(language):
-        expected = _squeeze(TEMPLATE_ROWS.render(Context({"page": response.context["page"]})))
+        expected = squeeze(TEMPLATE_ROWS.render(Context({"page": response.context["page"]})))
     assert body == expected
     assert body.count("<tr>") == Institution.objects.filter(office=filings).count()
     assert "<b>" not in body and "&lt;b&gt;" in body

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import override
 
 from institutions.models import Institution, Office
+from tests.markup_helpers import squeeze, table_body
 from tests.world import logged_in
 
 # The rows as institutions/_office_rows.html and institutions/institution_list.html wrote them (stop 18).
@@ -35,14 +36,6 @@ SUPERVISED_ROWS = Template(
 )
 
 
-def _squeeze(html: str) -> str:
-    return re.sub(r">\s+<", "><", html.strip())
-
-
-def _body(response) -> str:
-    return _squeeze(re.search(r"<tbody>(.*?)</tbody>", response.content.decode(), re.S).group(1))
-
-
 @pytest.fixture
 def escaped_names(world):
     """An office and an institution under 武汉 whose names and contact need escaping; an office without a code."""
@@ -61,8 +54,8 @@ def test_office_rows_match_the_template(world, escaped_names, language, page):
     assert response.status_code == 200
     offices = response.context["page" if page == "office list" else "children"]
     with override(language):
-        expected = _squeeze(OFFICE_ROWS.render(Context({"offices": offices})))
-    body = _body(response)
+        expected = squeeze(OFFICE_ROWS.render(Context({"offices": offices})))
+    body = table_body(response)
     assert body == expected
     assert "<b>" not in body and "&lt;b&gt;" in body and "<td>—</td>" in body
 
@@ -79,8 +72,8 @@ def test_each_office_counts_the_institutions_at_and_beneath_it(world, escaped_na
 def test_institution_rows_match_the_template(world, escaped_names, language):
     response = logged_in(world.wuhan_user).get(reverse("institutions:institution_list"), HTTP_ACCEPT_LANGUAGE=language)
     assert response.status_code == 200
-    expected = _squeeze(INSTITUTION_ROWS.render(Context({"page": response.context["page"]})))
-    body = _body(response)
+    expected = squeeze(INSTITUTION_ROWS.render(Context({"page": response.context["page"]})))
+    body = table_body(response)
     assert body == expected
     assert body.count("<tr>") == 3 and "<script>" not in body and "张&lt;三&gt;" in body
 
@@ -89,16 +82,16 @@ def test_an_offices_supervised_institutions_match_the_template(world, escaped_na
     response = logged_in(world.wuhan_user).get(escaped_names.get_absolute_url())
     assert response.status_code == 200
     tables = re.findall(r"<tbody>(.*?)</tbody>", response.content.decode(), re.S)
-    expected = _squeeze(SUPERVISED_ROWS.render(Context({"institutions": response.context["institutions"]})))
-    assert _squeeze(tables[1]) == expected
+    expected = squeeze(SUPERVISED_ROWS.render(Context({"institutions": response.context["institutions"]})))
+    assert squeeze(tables[1]) == expected
     assert "<script>" not in expected and '<td class="num">0</td>' in expected
     empty = logged_in(world.wuhan_user).get(world.wuhan.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en")
     tables = re.findall(r"<tbody>(.*?)</tbody>", empty.content.decode(), re.S)
-    assert _squeeze(tables[1]) == '<tr><td colspan="3" class="muted">No institutions.</td></tr>'
+    assert squeeze(tables[1]) == '<tr><td colspan="3" class="muted">No institutions.</td></tr>'
 
 
 @pytest.mark.parametrize("url", [reverse("institutions:office_list"), reverse("institutions:institution_list")])
 def test_a_search_matching_nothing_says_so(world, url):
     response = logged_in(world.wuhan_user).get(url + "?q=不存在", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
-    assert re.search(r'<tr><td colspan="\d" class="muted">No (offices|institutions)\.</td></tr>', _body(response))
+    assert re.search(r'<tr><td colspan="\d" class="muted">No (offices|institutions)\.</td></tr>', table_body(response))

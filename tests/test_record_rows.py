@@ -7,6 +7,7 @@ import pytest
 from django.template import Context, Template
 from django.urls import reverse
 
+from tests.markup_helpers import squeeze, table_body
 from tests.record_helpers import IN_PROGRESS, make_person, make_record
 from trainees.models import ProbationRecord
 
@@ -24,14 +25,6 @@ TEMPLATE_ROWS = Template(
       <td>{% eligibility_badge record.eligibility_status %}</td>
     </tr>{% endfor %}"""  # noqa: E501
 )
-
-
-def _squeeze(html: str) -> str:
-    return re.sub(r">\s+<", "><", html.strip())
-
-
-def _body(response) -> str:
-    return _squeeze(re.search(r"<tbody>(.*?)</tbody>", response.content.decode(), re.S).group(1))
 
 
 @pytest.fixture
@@ -62,12 +55,12 @@ def test_the_rows_are_the_markup_the_template_wrote(rworld, rows, actor, is_offi
     records = ProbationRecord.objects.with_eligibility().select_related("person", "category", "institution")
     by_pk = records.in_bulk(listed)
     expected = TEMPLATE_ROWS.render(Context({"page": [by_pk[pk] for pk in listed], "is_office": is_office}))
-    assert _body(response) == _squeeze(expected)
+    assert table_body(response) == squeeze(expected)
 
 
 def test_the_rows_escape_what_was_typed_and_mark_each_kind(rworld, rows):
     response = rworld.world.client_for(rworld.world.wuchang_user).get(reverse("trainees:list"), {"withdrawn": "on"})
-    body = _body(response)
+    body = table_body(response)
 
     assert "<script>" not in body
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;" in body
@@ -84,8 +77,8 @@ def test_an_empty_list_says_so(rworld):
     response = rworld.world.client_for(rworld.world.master).get(reverse("trainees:list"))
 
     assert response.status_code == 200
-    assert _body(response).count("<tr>") == 1
-    assert 'colspan="8"' in _body(response)
+    assert table_body(response).count("<tr>") == 1
+    assert 'colspan="8"' in table_body(response)
 
 
 DRAFT_TEMPLATE_ROWS = Template(
@@ -103,8 +96,8 @@ def test_the_draft_roster_rows_are_the_markup_the_template_wrote(rworld, rows):
         [rows[0].person.name, rows[2].person.name, rows[3].person.name]
     )  # the withdrawn record is left out; the fresh graduate under assessment qualifies
     tables = re.findall(r"<tbody>(.*?)</tbody>", response.content.decode(), re.S)
-    draft = _squeeze(tables[1])
-    assert draft == _squeeze(DRAFT_TEMPLATE_ROWS.render(Context({"qualifying": qualifying})))
+    draft = squeeze(tables[1])
+    assert draft == squeeze(DRAFT_TEMPLATE_ROWS.render(Context({"qualifying": qualifying})))
     assert "&lt;script&gt;" in draft and "<script>" not in draft
     assert "<td>考核中 (应届毕业生)</td>" in draft
 
@@ -113,5 +106,5 @@ def test_an_empty_draft_roster_says_so(rworld):
     response = rworld.world.client_for(rworld.world.master).get(reverse("reports:roster_home"))
 
     tables = re.findall(r"<tbody>(.*?)</tbody>", response.content.decode(), re.S)
-    assert _squeeze(tables[1]).count("<tr>") == 1
+    assert squeeze(tables[1]).count("<tr>") == 1
     assert 'colspan="5"' in tables[1]

@@ -11,12 +11,8 @@ from django.urls import reverse
 
 from hbwsrc.widgets import DateInput, FormRenderer, Select
 from institutions.models import Office
+from tests.markup_helpers import squeeze
 from trainees.forms import RecordForm
-
-
-def _squeeze(html: str) -> str:
-    return re.sub(r">\s+<", "><", html.strip())
-
 
 CHOICES = [
     ("", "---------"),
@@ -40,7 +36,7 @@ def test_select_markup_matches_djangos_templates(widget, value):
     attrs = {"id": "id_field", "required": True}
     expected = widget.render("field", value, attrs, renderer=DjangoTemplates())
     rendered = widget.render("field", value, attrs, renderer=FormRenderer())
-    assert _squeeze(rendered) == _squeeze(expected)
+    assert squeeze(rendered) == squeeze(expected)
     assert "&lt;b&gt;" in rendered or "<b>" not in expected
 
 
@@ -54,7 +50,7 @@ def test_select_written_from_its_choices_matches_djangos_templates(value, attrs)
     choices = [*CHOICES, (None, "none"), (2, "number two")]
     expected = forms.Select(choices=choices, attrs=attrs).render("f", value, {"id": "id_f"}, DjangoTemplates())
     rendered = Select(choices=choices, attrs=attrs).render("f", value, {"id": "id_f"}, DjangoTemplates())
-    assert rendered == _squeeze(expected)
+    assert rendered == squeeze(expected)
     assert "<b>" not in rendered
 
 
@@ -64,7 +60,7 @@ def test_select_of_model_choices_matches_djangos_templates(rworld):
     chosen = offices[1]
     expected = forms.Select(choices=field.choices).render("office", chosen.pk, renderer=DjangoTemplates())
     rendered = field.widget.render("office", chosen.pk)
-    assert rendered == _squeeze(expected)
+    assert rendered == squeeze(expected)
     assert f'<option value="{chosen.pk}" selected>' in rendered
 
 
@@ -127,7 +123,7 @@ def test_record_form_renders_as_through_djangos_templates(rworld):
     def page(renderer):
         data = {"name": "<张三>", "id_number": "x&y", "content": "a\nb", "is_fresh_graduate": "on"}
         form = RecordForm(data=data, institution=rworld.world.wuchang_hospital, renderer=renderer)
-        return _squeeze("".join(f"{form[name].label_tag()}{form[name]}" for name in form.fields))
+        return squeeze("".join(f"{form[name].label_tag()}{form[name]}" for name in form.fields))
 
     rendered = page(FormRenderer())
     assert rendered == page(DjangoTemplates())

@@ -16,23 +16,25 @@ INSTITUTION_ROW = '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{} {}</td></tr
 SUPERVISED_ROW = '<tr><td><a href="{}">{}</a></td><td>{} {}</td><td class="num">{}</td></tr>'
 
 
+def _rows(template: str, viewname: str, objects, cells):
+    """``template`` for each object: the link to its page (``viewname``), then ``cells(object)``."""
+    url = url_maker(viewname)
+    return join_markup("\n", template, ((url(obj.public_id), *cells(obj)) for obj in objects))
+
+
 @register.simple_tag
 def office_rows(offices):
     """Offices with their ``child_count`` and ``institution_count`` (institutions.views._with_subtree_counts)."""
-    office_url = url_maker("institutions:office_detail")
-    return join_markup(
-        "\n",
+    return _rows(
         OFFICE_ROW,
-        (
-            (
-                office_url(office.public_id),
-                office.name,
-                office.get_kind_display(),
-                office.division_code or "—",
-                office.child_count,
-                office.institution_count,
-            )
-            for office in offices
+        "institutions:office_detail",
+        offices,
+        lambda office: (
+            office.name,
+            office.get_kind_display(),
+            office.division_code or "—",
+            office.child_count,
+            office.institution_count,
         ),
     )
 
@@ -40,19 +42,15 @@ def office_rows(offices):
 @register.simple_tag
 def institution_rows(institutions):
     """Institutions with their supervising office."""
-    institution_url = url_maker("institutions:institution_detail")
-    return join_markup(
-        "\n",
+    return _rows(
         INSTITUTION_ROW,
-        (
-            (
-                institution_url(institution.public_id),
-                institution.name,
-                institution.office.name,
-                institution.contact_person,
-                institution.contact_phone,
-            )
-            for institution in institutions
+        "institutions:institution_detail",
+        institutions,
+        lambda institution: (
+            institution.name,
+            institution.office.name,
+            institution.contact_person,
+            institution.contact_phone,
         ),
     )
 
@@ -60,18 +58,14 @@ def institution_rows(institutions):
 @register.simple_tag
 def supervised_rows(institutions):
     """The institutions an office supervises directly, with their ``account_count`` (its detail page)."""
-    institution_url = url_maker("institutions:institution_detail")
-    return join_markup(
-        "\n",
+    return _rows(
         SUPERVISED_ROW,
-        (
-            (
-                institution_url(institution.public_id),
-                institution.name,
-                institution.contact_person,
-                institution.contact_phone,
-                institution.account_count,
-            )
-            for institution in institutions
+        "institutions:institution_detail",
+        institutions,
+        lambda institution: (
+            institution.name,
+            institution.contact_person,
+            institution.contact_phone,
+            institution.account_count,
         ),
     )
