@@ -45,6 +45,7 @@ def _account_query(using: str):
     connection = connections[using]
     quote = connection.ops.quote_name
     columns, joins, layout = [], [], []
+    models_by_alias = {alias: model for alias, model, _parent, _link in ACCOUNT_JOINS}
     for alias, model, parent_alias, link in ACCOUNT_JOINS:
         fields = model._meta.concrete_fields
         columns += [f"{alias}.{quote(field.column)}" for field in fields]
@@ -57,16 +58,15 @@ def _account_query(using: str):
         if parent_alias is None:
             joins.append(f"{quote(model._meta.db_table)} {alias}")
         else:
-            parent = next(m for a, m, _p, _l in ACCOUNT_JOINS if a == parent_alias)
-            column = parent._meta.get_field(link).column
+            column = models_by_alias[parent_alias]._meta.get_field(link).column
             joins.append(
                 f"LEFT JOIN {quote(model._meta.db_table)} {alias} "
                 f"ON {alias}.{quote(model._meta.pk.column)} = {parent_alias}.{quote(column)}"
             )
-    account = ACCOUNT_JOINS[0]
+    account_alias, account_model, _parent, _link = ACCOUNT_JOINS[0]
     sql = (
         f"SELECT {', '.join(columns)} FROM {' '.join(joins)} "
-        f"WHERE {account[0]}.{quote(account[1]._meta.pk.column)} = %s"
+        f"WHERE {account_alias}.{quote(account_model._meta.pk.column)} = %s"
     )
     return sql, layout
 

@@ -39,8 +39,8 @@ ANY_UUID = "00000000-0000-0000-0000-000000000000"
 def url_maker(viewname: str, placeholder: str = ANY_UUID):
     """A function giving ``reverse(viewname, args=[value])`` for each value, reversing once.
 
-    ``placeholder`` is a value the URL pattern accepts, appearing once in the URL; each value is quoted as
-    ``reverse`` quotes it only if it needs no quoting (UUIDs, numbers), which the callers pass.
+    ``placeholder`` is a value the URL pattern accepts and writes unchanged. The values are put in as they are,
+    without the quoting ``reverse`` would apply: callers pass only values that need none (UUIDs, numbers).
     """
     url = reverse(viewname, args=[placeholder])
     prefix, found, suffix = url.partition(placeholder)

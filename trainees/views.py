@@ -87,7 +87,8 @@ LIST_COLUMNS = (
 
 
 def listed(records):
-    """``records`` with what a list shows of them joined, and their person's eligibility."""
+    """``records`` with their person's eligibility (the list filters on it) and, for the exports, their person,
+    category, exam year and institution joined. The list's page reads its rows apart (``paginate_records``)."""
     return records.with_eligibility().select_related("person", "category", "exam_year", "institution")
 
 

@@ -30,11 +30,6 @@ def _results() -> dict[str, str]:
     return {value: str(label) for value, label in ProbationRecord.Result.choices}
 
 
-def _record_url():
-    """ProbationRecord.get_absolute_url for each public id, the URL reversed once."""
-    return url_maker("trainees:detail")
-
-
 @register.simple_tag
 def record_rows(rows, is_office):
     """The record list's rows (trainees/record_list.html) from the values trainees.views.LIST_COLUMNS names;
@@ -44,7 +39,7 @@ def record_rows(rows, is_office):
     fresh_note = format_markup(' <span class="muted">({})</span>', gettext("fresh graduate"))
     ongoing = gettext("ongoing")
     results = _results()
-    record_url = _record_url()
+    record_url = url_maker("trainees:detail")  # ProbationRecord.get_absolute_url, reversed once
     badges = {}
 
     def badge(status):
@@ -82,7 +77,7 @@ def draft_roster_rows(records):
     fresh_note = f" ({gettext('fresh graduate')})"
     ongoing = gettext("ongoing")
     results = _results()
-    record_url = _record_url()
+    record_url = url_maker("trainees:detail")  # ProbationRecord.get_absolute_url, reversed once
     return join_markup(
         "\n",
         DRAFT_ROW,
