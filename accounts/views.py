@@ -20,6 +20,7 @@ from accounts import actions, audit, sessions, two_factor
 from accounts.forms import ForcedPasswordChangeForm, IssueAccountForm, TokenForm
 from accounts.models import AuditEvent, User
 from hbwsrc import ratelimit
+from hbwsrc.db import get_or_404
 from institutions.forms import SearchForm
 from institutions.scope import scope_for
 
@@ -27,14 +28,14 @@ from institutions.scope import scope_for
 def _account_for(request, public_id) -> User:
     """An account the user may manage; anything else (including his own) is not found."""
     accounts = scope_for(request.user).accounts(User.objects.select_related("office", "institution"))
-    return get_object_or_404(accounts, public_id=public_id)
+    return get_or_404(accounts, public_id=public_id)
 
 
 def _node_for(request, kind, public_id):
     scope = scope_for(request.user)
     if kind == "office":
-        return get_object_or_404(scope.offices(), public_id=public_id)
-    return get_object_or_404(scope.institutions().select_related("office"), public_id=public_id)
+        return get_or_404(scope.offices(), public_id=public_id)
+    return get_or_404(scope.institutions().select_related("office"), public_id=public_id)
 
 
 @login_required

@@ -6,9 +6,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from hbwsrc.db import get_or_404
 from hbwsrc.routers import read_only
 from hbwsrc.search import text_contains
 from institutions import actions
@@ -18,11 +19,11 @@ from institutions.scope import CHANGE_INSTITUTION, scope_for
 
 
 def _office_for(request, public_id) -> Office:
-    return get_object_or_404(scope_for(request.user).offices().select_related("parent"), public_id=public_id)
+    return get_or_404(scope_for(request.user).offices().select_related("parent"), public_id=public_id)
 
 
 def _institution_for(request, public_id) -> Institution:
-    return get_object_or_404(scope_for(request.user).institutions().select_related("office"), public_id=public_id)
+    return get_or_404(scope_for(request.user).institutions().select_related("office"), public_id=public_id)
 
 
 def _page(request, queryset):

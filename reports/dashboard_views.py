@@ -4,13 +4,14 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from accounts import audit
 from accounts.models import AuditEvent
+from hbwsrc.db import get_or_404
 from institutions.models import Office
 from institutions.scope import scope_for
 from reports import charts, dashboard
@@ -26,8 +27,8 @@ def _office_for(request, public_id=None) -> Office:
         raise PermissionDenied
     offices = scope_for(user).offices().select_related("region")
     if public_id is None:
-        return get_object_or_404(offices, pk=user.office_id)
-    return get_object_or_404(offices, public_id=public_id)
+        return get_or_404(offices, pk=user.office_id)
+    return get_or_404(offices, public_id=public_id)
 
 
 def _breadcrumbs(request, office) -> list[Office]:

@@ -4,11 +4,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Subquery
 from django.http import FileResponse, Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from hbwsrc.db import get_or_404
 from hbwsrc.routers import read_only
 from hbwsrc.search import text_contains
 from institutions.scope import scope_for
@@ -20,7 +21,7 @@ from trainees.models import ExamYear
 
 def _roster_for(request, public_id) -> Roster:
     rosters = actions.rosters_for(request.user).select_related("institution__office", "exam_year")
-    return get_object_or_404(rosters, public_id=public_id)
+    return get_or_404(rosters, public_id=public_id)
 
 
 def _current_year(region):
@@ -242,7 +243,7 @@ def filing_list(request):
 
 @login_required
 def filing_reopen(request, institution_id):
-    institution = get_object_or_404(scope_for(request.user).institutions(), public_id=institution_id)
+    institution = get_or_404(scope_for(request.user).institutions(), public_id=institution_id)
     if request.user.office_id is None:
         raise PermissionDenied
     exam_year = _current_year(institution.region)

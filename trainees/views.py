@@ -11,6 +11,7 @@ from pghistory.models import MiddlewareEvents
 
 from accounts import audit
 from accounts.models import AuditEvent, User
+from hbwsrc.db import get_or_404
 from hbwsrc.pagination import CappedPaginator
 from hbwsrc.routers import read_only
 from hbwsrc.search import text_contains
@@ -27,7 +28,7 @@ def _record_for(request, public_id) -> ProbationRecord:
     records = ProbationRecord.objects.for_user(request.user).select_related(
         "person", "category", "exam_year", "institution__office", "created_by"
     )
-    return get_object_or_404(records, public_id=public_id)
+    return get_or_404(records, public_id=public_id)
 
 
 def _entering_institution(request):
