@@ -13,7 +13,8 @@ from reports.templatetags.rosters import roster_status
 from tests.markup_helpers import squeeze, table_body
 from tests.world import logged_in
 
-# The labels and rows as reports/_roster_status.html and reports/filing_list.html wrote them (stop 18).
+# The labels and rows as reports/_roster_status.html and reports/filing_list.html wrote them (stop 18; the rows are
+# dicts of reports.views.FILING_COLUMNS since stop 20).
 TEMPLATE_STATUS = Template(
     '{% load i18n %}<span class="status status-{{ status }}">'
     '{% if status == "finalised" %}{% translate "Not submitted" %}'
@@ -23,7 +24,7 @@ TEMPLATE_STATUS = Template(
 )
 TEMPLATE_ROWS = Template(
     """{% load i18n rosters %}{% for institution in page %}<tr>
-    <td><a href="{{ institution.get_absolute_url }}">{{ institution.name }}</a></td><td>{{ institution.office.name }}</td>
+    <td><a href="{% url 'institutions:institution_detail' institution.public_id %}">{{ institution.name }}</a></td><td>{{ institution.office__name }}</td>
     <td>{% if institution.roster_id %}<a href="{% url 'reports:roster_detail' institution.roster_id %}">{% roster_status institution.filing_status %} v{{ institution.roster_version }}</a>{% else %}{% roster_status None %}{% endif %}</td>
     <td>{{ institution.contact_person }} {{ institution.contact_phone }}</td>
     <td><a href="{% url 'reports:filing_reopen' institution.public_id %}">{% translate "Reopen filing" %}</a></td>

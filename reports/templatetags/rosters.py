@@ -24,7 +24,8 @@ def roster_status(status):
 
 @register.simple_tag
 def filing_rows(institutions):
-    """The filing list's rows (reports/filing_list.html): each institution with its current roster's status."""
+    """The filing list's rows (reports/filing_list.html): each institution (a dict of reports.views.FILING_COLUMNS)
+    with its current roster's status."""
     institution_url = url_maker("institutions:institution_detail")
     roster_url = url_maker("reports:roster_detail")
     reopen_url = url_maker("reports:filing_reopen")
@@ -32,13 +33,13 @@ def filing_rows(institutions):
     nothing_yet = roster_status(None)
 
     def status(institution):
-        if not institution.roster_id:
+        if not institution["roster_id"]:
             return nothing_yet
         return format_markup(
             '<a href="{}">{} v{}</a>',
-            roster_url(institution.roster_id),
-            roster_status(institution.filing_status),
-            institution.roster_version,
+            roster_url(institution["roster_id"]),
+            roster_status(institution["filing_status"]),
+            institution["roster_version"],
         )
 
     return join_markup(
@@ -46,13 +47,13 @@ def filing_rows(institutions):
         FILING_ROW,
         (
             (
-                institution_url(institution.public_id),
-                institution.name,
-                institution.office.name,
+                institution_url(institution["public_id"]),
+                institution["name"],
+                institution["office__name"],
                 status(institution),
-                institution.contact_person,
-                institution.contact_phone,
-                reopen_url(institution.public_id),
+                institution["contact_person"],
+                institution["contact_phone"],
+                reopen_url(institution["public_id"]),
                 reopen,
             )
             for institution in institutions
