@@ -16,28 +16,33 @@ from reports.tasks import render_roster
 from trainees.models import ProbationRecord
 
 
-def draft_rows(institution, exam_year):
+def draft_rows(institution, exam_year, columns=None):
     """Split the institution's active records of the year into (qualifying, [(record, reason)] not qualifying).
 
     A record qualifies when its assessment is passed, or when it is still under assessment for a fresh
-    graduate (who registers with a partial record and a commitment letter).
+    graduate (who registers with a partial record and a commitment letter). The records come with their person
+    and category (to freeze them into a roster); with ``columns``, as dicts of those columns (the draft page).
     """
     records = (
         ProbationRecord.objects.active()
         .filter(institution=institution, exam_year=exam_year)
-        .select_related("person", "category")
         .order_by("person__name", "pk")
     )
+    if columns:
+        rows, field = records.values("result", "is_fresh_graduate", *columns), dict.__getitem__
+    else:
+        rows, field = records.select_related("person", "category"), getattr
     qualifying, refused = [], []
-    for record in records:
-        if record.result == ProbationRecord.Result.PASSED:
-            qualifying.append(record)
-        elif record.result == ProbationRecord.Result.IN_PROGRESS and record.is_fresh_graduate:
-            qualifying.append(record)
-        elif record.result == ProbationRecord.Result.FAILED:
-            refused.append((record, _("The assessment was failed.")))
+    for row in rows:
+        result = field(row, "result")
+        if result == ProbationRecord.Result.PASSED:
+            qualifying.append(row)
+        elif result == ProbationRecord.Result.IN_PROGRESS and field(row, "is_fresh_graduate"):
+            qualifying.append(row)
+        elif result == ProbationRecord.Result.FAILED:
+            refused.append((row, _("The assessment was failed.")))
         else:
-            refused.append((record, _("Still under assessment, and not a fresh graduate.")))
+            refused.append((row, _("Still under assessment, and not a fresh graduate.")))
     return qualifying, refused
 
 

@@ -31,6 +31,13 @@ def _current_year(region):
     return year
 
 
+# What the draft roster shows of a record (trainees.templatetags.record_rows.draft_roster_rows, roster_home.html),
+# read as values: three model instances a record were a third of the page (bench/README.md, stop 20).
+DRAFT_COLUMNS = (
+    "public_id", "person__name", "person__id_number", "category__name", "start_date", "end_date",
+)  # fmt: skip
+
+
 @never_cache
 @login_required
 def roster_home(request):
@@ -41,7 +48,7 @@ def roster_home(request):
     exam_year = ExamYear.objects.current_for(institution.region)
     context = {"institution": institution, "exam_year": exam_year}
     if exam_year is not None:
-        qualifying, refused = actions.draft_rows(institution, exam_year)
+        qualifying, refused = actions.draft_rows(institution, exam_year, DRAFT_COLUMNS)
         rosters = Roster.objects.filter(institution=institution, exam_year=exam_year).order_by("-version")
         context.update(
             qualifying=qualifying,

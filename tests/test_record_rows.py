@@ -87,11 +87,24 @@ DRAFT_TEMPLATE_ROWS = Template(
 )
 
 
+REFUSED_TEMPLATE_ROWS = Template(
+    """{% for record, reason in refused %}<tr><td><a href="{{ record.get_absolute_url }}">{{ record.person.name }}</a></td><td class="mono-small">{{ record.person.masked_id_number }}</td><td>{{ reason }}</td></tr>{% endfor %}"""  # noqa: E501
+)
+
+
+def as_records(rows) -> list[ProbationRecord]:
+    """The records of the draft page's rows (dicts of reports.views.DRAFT_COLUMNS), for the reference templates."""
+    by_public_id = ProbationRecord.objects.select_related("person", "category").in_bulk(
+        [row["public_id"] for row in rows], field_name="public_id"
+    )
+    return [by_public_id[row["public_id"]] for row in rows]
+
+
 def test_the_draft_roster_rows_are_the_markup_the_template_wrote(rworld, rows):
     response = rworld.world.client_for(rworld.world.master).get(reverse("reports:roster_home"))
 
     assert response.status_code == 200
-    qualifying = response.context["qualifying"]
+    qualifying = as_records(response.context["qualifying"])
     assert [record.person.name for record in qualifying] == sorted(
         [rows[0].person.name, rows[2].person.name, rows[3].person.name]
     )  # the withdrawn record is left out; the fresh graduate under assessment qualifies
@@ -100,6 +113,29 @@ def test_the_draft_roster_rows_are_the_markup_the_template_wrote(rworld, rows):
     assert draft == squeeze(DRAFT_TEMPLATE_ROWS.render(Context({"qualifying": qualifying})))
     assert "&lt;script&gt;" in draft and "<script>" not in draft
     assert "<td>考核中 (应届毕业生)</td>" in draft
+
+
+def test_the_records_left_off_the_draft_are_the_markup_the_template_wrote(rworld, rows):
+    world = rworld.world
+    failed = make_record(
+        make_person(5, name="赵<六>"), world.wuchang_hospital, rworld.year, rworld.clinical, "2025-09-01", "2026-08-31",
+        result=ProbationRecord.Result.FAILED,
+    )  # fmt: skip
+    pending = make_record(
+        make_person(6, name="钱七"), world.wuchang_hospital, rworld.year, rworld.clinical, "2026-03-01", None,
+        result=IN_PROGRESS,
+    )  # fmt: skip
+    response = world.client_for(world.master).get(reverse("reports:roster_home"))
+
+    refused = [(record, reason) for record, reason in zip(
+        as_records([row for row, _reason in response.context["refused"]]),
+        [reason for _row, reason in response.context["refused"]],
+        strict=True,
+    )]  # fmt: skip
+    assert sorted(record.pk for record, _reason in refused) == sorted([pending.pk, failed.pk])
+    tables = re.findall(r"<tbody>(.*?)</tbody>", response.content.decode(), re.S)
+    assert tables[2] == REFUSED_TEMPLATE_ROWS.render(Context({"refused": refused}))
+    assert "赵&lt;六&gt;" in tables[2] and failed.person.id_number not in tables[2]
 
 
 def test_an_empty_draft_roster_says_so(rworld):

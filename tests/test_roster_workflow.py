@@ -493,8 +493,11 @@ def test_the_draft_keeps_passed_records_and_fresh_graduates_under_assessment_and
     assert roster.row_count == 2
 
     page = world.client_for(world.staff).get(reverse("reports:roster_home"))
-    assert [r.pk for r in page.context["qualifying"]] == [r.pk for r in qualifying]
-    assert {record.pk for record, _reason in page.context["refused"]} == {failed.pk, running.pk}
+    # The page reads the same split as values (reports.views.DRAFT_COLUMNS).
+    assert [r["public_id"] for r in page.context["qualifying"]] == [r.public_id for r in qualifying]
+    assert {(row["public_id"], reason) for row, reason in page.context["refused"]} == {
+        (record.public_id, reason) for record, reason in refused
+    }
 
 
 def test_finalising_with_nothing_qualifying_is_refused(rworld):

@@ -24,6 +24,7 @@ RECORD_ROW = (
 DRAFT_ROW = (
     '<tr><td><a href="{}">{}</a></td><td class="mono-small">{}</td><td>{}</td><td>{} – {}</td><td>{}{}</td></tr>'
 )
+REFUSED_ROW = '<tr><td><a href="{}">{}</a></td><td class="mono-small">{}</td><td>{}</td></tr>'
 
 
 def _results() -> dict[str, str]:
@@ -73,7 +74,7 @@ def record_rows(rows, is_office):
 
 @register.simple_tag
 def draft_roster_rows(records):
-    """The draft roster's qualifying rows (reports/roster_home.html)."""
+    """The draft roster's qualifying rows (reports/roster_home.html): dicts of reports.views.DRAFT_COLUMNS."""
     fresh_note = f" ({gettext('fresh graduate')})"
     ongoing = gettext("ongoing")
     results = _results()
@@ -83,15 +84,29 @@ def draft_roster_rows(records):
         DRAFT_ROW,
         (
             (
-                record_url(record.public_id),
-                record.person.name,
-                record.person.masked_id_number,
-                record.category.name,
-                record.start_date.isoformat(),
-                record.end_date.isoformat() if record.end_date else ongoing,
-                results.get(record.result, record.result),
-                fresh_note if record.is_fresh_graduate else "",
+                record_url(row["public_id"]),
+                row["person__name"],
+                mask_id_number(row["person__id_number"]),
+                row["category__name"],
+                row["start_date"].isoformat(),
+                row["end_date"].isoformat() if row["end_date"] else ongoing,
+                results.get(row["result"], row["result"]),
+                fresh_note if row["is_fresh_graduate"] else "",
             )
-            for record in records
+            for row in records
+        ),
+    )
+
+
+@register.simple_tag
+def refused_draft_rows(refused):
+    """The records left off the draft roster, with why (reports/roster_home.html): (row, reason) pairs."""
+    record_url = url_maker("trainees:detail")
+    return join_markup(
+        "",
+        REFUSED_ROW,
+        (
+            (record_url(row["public_id"]), row["person__name"], mask_id_number(row["person__id_number"]), reason)
+            for row, reason in refused
         ),
     )
