@@ -30,36 +30,55 @@ def _page(request, queryset):
     return Paginator(queryset, 50).get_page(request.GET.get("page"))
 
 
+def _rows_of(page, *columns, **annotations):
+    """``page`` with its rows read as values of ``columns`` (and ``annotations``): the list is counted without
+    the joins and annotations its rows need."""
+    page.object_list = page.object_list.values(*columns, **annotations)
+    return page
+
+
 def _search(request):
     form = SearchForm(request.GET)
     return form, (form.cleaned_data["q"].strip() if form.is_valid() else "")
 
 
-def _with_subtree_counts(offices) -> list[Office]:
-    """Give each office ``child_count`` and ``institution_count`` (institutions at or beneath it).
+# What the office and institution lists show (institutions.templatetags.institution_rows), read as values: the
+# model instances, two a row, were a fifth of the lists' time (bench/README.md, stop 20).
+OFFICE_COLUMNS = ("pk", "public_id", "name", "kind", "division_code", "path")
+INSTITUTION_COLUMNS = ("public_id", "name", "office__name", "contact_person", "contact_phone")
+SUPERVISED_COLUMNS = ("public_id", "name", "contact_person", "contact_phone")  # an office's own, on its page
+
+
+def _with_subtree_counts(offices) -> list[dict]:
+    """The offices' rows (OFFICE_COLUMNS) with ``child_count`` and ``institution_count`` (institutions at or
+    beneath each office).
 
     Two grouped queries for the whole list: the institutions under the offices' common path prefix, counted per
     path with an index-only scan, then added up per office in Python. A correlated ``path LIKE office.path || '%'``
     cannot use the path index and read the whole institution table once per office.
     """
-    offices = list(offices)
+    offices = [{**row, "child_count": 0, "institution_count": 0} for row in offices.values(*OFFICE_COLUMNS)]
     if not offices:
         return offices
-    children = dict(Office.objects.filter(parent__in=offices).order_by().values_list("parent").annotate(n=Count("pk")))
-    prefix = os.path.commonprefix([office.path for office in offices])
+    children = dict(
+        Office.objects.filter(parent__in=[office["pk"] for office in offices])
+        .order_by()
+        .values_list("parent")
+        .annotate(n=Count("pk"))
+    )
+    prefix = os.path.commonprefix([office["path"] for office in offices])
     prefix = prefix[: prefix.rfind("/") + 1]  # never cut an id in two
     per_path = list(
         Institution.objects.filter(path__startswith=prefix).order_by().values_list("path").annotate(n=Count("pk"))
     )
-    listed = {office.path: office for office in offices}
+    listed = {office["path"]: office for office in offices}
     for office in offices:
-        office.child_count = children.get(office.pk, 0)
-        office.institution_count = 0
+        office["child_count"] = children.get(office["pk"], 0)
     for path, n in per_path:  # each count goes to the listed offices among the path's ancestors ("1/", "1/8/", ...)
         end = path.find("/")
         while end != -1:
             if (office := listed.get(path[: end + 1])) is not None:
-                office.institution_count += n
+                office["institution_count"] += n
             end = path.find("/", end + 1)
     return offices
 
@@ -87,7 +106,7 @@ def home(request):
 @read_only
 def office_list(request):
     form, q = _search(request)
-    offices = scope_for(request.user).offices().select_related("parent")
+    offices = scope_for(request.user).offices()
     if q:
         offices = offices.filter(Q(name__icontains=q) | Q(division_code__startswith=q))
     page = _page(request, offices.order_by("path"))
@@ -101,14 +120,16 @@ def office_detail(request, public_id):
     office = _office_for(request, public_id)
     scope = scope_for(request.user)
     children = _with_subtree_counts(office.children.order_by("path"))
-    institutions = office.institutions.annotate(account_count=Count("accounts")).order_by("name")
+    institutions = office.institutions.order_by("name")
     return render(
         request,
         "institutions/office_detail.html",
         {
             "office": office,
             "children": children,
-            "institutions": _page(request, institutions),
+            "institutions": _rows_of(
+                _page(request, institutions), *SUPERVISED_COLUMNS, account_count=Count("accounts")
+            ),
             "accounts": office.accounts.all() if scope.can_issue_account_for(office) else None,
             "can_create": scope.can_create_under(office),
             "can_edit": scope.can_edit_office(office),
@@ -156,10 +177,11 @@ def office_edit(request, public_id):
 @read_only
 def institution_list(request):
     form, q = _search(request)
-    institutions = scope_for(request.user).institutions().select_related("office")
+    institutions = scope_for(request.user).institutions()
     if q:
         institutions = institutions.filter(text_contains("name", q))
-    return render(request, "institutions/institution_list.html", {"page": _page(request, institutions), "form": form})
+    page = _rows_of(_page(request, institutions), *INSTITUTION_COLUMNS)
+    return render(request, "institutions/institution_list.html", {"page": page, "form": form})
 
 
 @login_required

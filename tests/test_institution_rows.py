@@ -12,7 +12,8 @@ from institutions.models import Institution, Office
 from tests.markup_helpers import squeeze, table_body
 from tests.world import logged_in
 
-# The rows as institutions/_office_rows.html and institutions/institution_list.html wrote them (stop 18).
+# The rows as institutions/_office_rows.html and institutions/institution_list.html wrote them (stop 18), given the
+# model instances of the rows the pages read as values since stop 20 (``instances``).
 OFFICE_ROWS = Template(
     """{% load i18n %}{% for office in offices %}
 <tr>
@@ -36,6 +37,12 @@ SUPERVISED_ROWS = Template(
 )
 
 
+def instances(model, rows) -> list:
+    """The model instances of a page's rows (dicts with their public_id), in the rows' order."""
+    by_public_id = model.objects.in_bulk([row["public_id"] for row in rows], field_name="public_id")
+    return [by_public_id[row["public_id"]] for row in rows]
+
+
 @pytest.fixture
 def escaped_names(world):
     """An office and an institution under 武汉 whose names and contact need escaping; an office without a code."""
@@ -52,7 +59,10 @@ def test_office_rows_match_the_template(world, escaped_names, language, page):
     url = reverse("institutions:office_list") if page == "office list" else world.wuhan.get_absolute_url()
     response = logged_in(world.wuhan_user).get(url, HTTP_ACCEPT_LANGUAGE=language)
     assert response.status_code == 200
-    offices = response.context["page" if page == "office list" else "children"]
+    rows = response.context["page" if page == "office list" else "children"]
+    offices = instances(Office, rows)
+    for office, row in zip(offices, rows, strict=True):
+        office.child_count, office.institution_count = row["child_count"], row["institution_count"]
     with override(language):
         expected = squeeze(OFFICE_ROWS.render(Context({"offices": offices})))
     body = table_body(response)
@@ -62,7 +72,7 @@ def test_office_rows_match_the_template(world, escaped_names, language, page):
 
 def test_each_office_counts_the_institutions_at_and_beneath_it(world, escaped_names):
     response = logged_in(world.wuhan_user).get(reverse("institutions:office_list"))
-    counts = {office.name: office.institution_count for office in response.context["page"]}
+    counts = {office["name"]: office["institution_count"] for office in response.context["page"]}
     for office in Office.objects.filter(path__startswith=world.wuhan.path):
         assert counts[office.name] == Institution.objects.filter(path__startswith=office.path).count()
     assert counts[world.wuhan.name] == 3 and counts[escaped_names.name] == 1
@@ -72,7 +82,7 @@ def test_each_office_counts_the_institutions_at_and_beneath_it(world, escaped_na
 def test_institution_rows_match_the_template(world, escaped_names, language):
     response = logged_in(world.wuhan_user).get(reverse("institutions:institution_list"), HTTP_ACCEPT_LANGUAGE=language)
     assert response.status_code == 200
-    expected = squeeze(INSTITUTION_ROWS.render(Context({"page": response.context["page"]})))
+    expected = squeeze(INSTITUTION_ROWS.render(Context({"page": instances(Institution, response.context["page"])})))
     body = table_body(response)
     assert body == expected
     assert body.count("<tr>") == 3 and "<script>" not in body and "张&lt;三&gt;" in body
@@ -82,7 +92,11 @@ def test_an_offices_supervised_institutions_match_the_template(world, escaped_na
     response = logged_in(world.wuhan_user).get(escaped_names.get_absolute_url())
     assert response.status_code == 200
     tables = re.findall(r"<tbody>(.*?)</tbody>", response.content.decode(), re.S)
-    expected = squeeze(SUPERVISED_ROWS.render(Context({"institutions": response.context["institutions"]})))
+    rows = response.context["institutions"]
+    institutions = instances(Institution, rows)
+    for institution, row in zip(institutions, rows, strict=True):
+        institution.account_count = row["account_count"]
+    expected = squeeze(SUPERVISED_ROWS.render(Context({"institutions": institutions})))
     assert squeeze(tables[1]) == expected
     assert "<script>" not in expected and '<td class="num">0</td>' in expected
     empty = logged_in(world.wuhan_user).get(world.wuhan.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en")
