@@ -34,6 +34,8 @@ def _office_for(request, public_id=None) -> Office:
 def _breadcrumbs(request, office) -> list[Office]:
     """The office's ancestors from the user's own office down (the user sees nothing above his own)."""
     top = request.user.office
+    if office.pk == top.pk:  # the user's own dashboard, the one most opened: nothing above it to show
+        return []
     return [ancestor for ancestor in office.ancestors() if ancestor.depth >= top.depth and ancestor.pk != office.pk]
 
 

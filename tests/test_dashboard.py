@@ -422,14 +422,17 @@ def test_dashboard_query_count_does_not_grow_with_the_number_of_institutions(gen
     world = generated.world
     client = world.client_for(world.region_user)
     url = reverse("reports:dashboard")
+    beneath = reverse("reports:dashboard_office", args=[world.wuhan.public_id])
     client.get(url)
     before = dashboard_queries(client, url)
+    before_beneath = dashboard_queries(client, beneath)
+    assert before_beneath == before + 1  # its breadcrumbs: the offices between the account's and this one
     for n in range(25):
         institution = Institution.objects.create(office=[world.wuchang, world.hubei_office][n % 2], name=f"又一家{n}")
         person = make_person(40 + n)
         make_record(person, institution, generated.year, generated.clinical, "2025-07-01", "2026-06-30")
     assert dashboard_queries(client, url) == before
-    assert dashboard_queries(client, reverse("reports:dashboard_office", args=[world.wuhan.public_id])) == before
+    assert dashboard_queries(client, beneath) == before_beneath
 
 
 def test_region_office_drills_down_from_region_to_prefecture_to_county(generated):
