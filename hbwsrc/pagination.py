@@ -29,3 +29,10 @@ class CappedPaginator(Paginator):
     def capped(self) -> bool:
         """More rows match than were counted."""
         return self._bounded_count > self.cap
+
+
+def rows_as_values(page, *columns, **annotations):
+    """``page`` with its rows read as dicts of ``columns`` (and ``annotations``), no model instance made: the list is
+    counted, by the paginator, without the joins and annotations its rows need."""
+    page.object_list = page.object_list.values(*columns, **annotations)
+    return page

@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from hbwsrc.db import get_or_404
+from hbwsrc.pagination import rows_as_values
 from hbwsrc.routers import read_only
 from hbwsrc.search import text_contains
 from institutions.scope import scope_for
@@ -210,7 +211,8 @@ def roster_transition(request, public_id, action):
 
 
 # What the filing list shows of an institution (reports.templatetags.rosters.filing_rows), read as values: two model
-# instances a row were a tenth of the page (bench/README.md, stop 20).
+# instances a row, and the office they name joined into the count, were a fifth of the page (bench/README.md,
+# stop 20).
 FILING_COLUMNS = (
     "public_id", "name", "office__name", "contact_person", "contact_phone", "filing_status", "roster_id",
     "roster_version",
@@ -245,8 +247,7 @@ def filing_list(request):
             institutions = institutions.filter(~Exists(current))
         elif status:
             institutions = institutions.filter(pk__in=institutions_filing_as(exam_year, status))
-    page = Paginator(institutions, 50).get_page(request.GET.get("page"))
-    page.object_list = page.object_list.values(*FILING_COLUMNS)  # counted without the office the rows name
+    page = rows_as_values(Paginator(institutions, 50).get_page(request.GET.get("page")), *FILING_COLUMNS)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -1,10 +1,14 @@
 """Long lists count at most settings.LIST_COUNT_CAP rows and then say "more than"."""
 
+from django.core.paginator import Paginator
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import User
-from hbwsrc.pagination import CappedPaginator
+from hbwsrc.pagination import CappedPaginator, rows_as_values
+from institutions.models import Institution
 from tests.record_helpers import make_person, make_record
 
 
@@ -17,6 +21,18 @@ def test_capped_paginator_counts_up_to_the_cap(world):
     assert [user.pk for user in capped.page(2)] == [users[2].pk]
     exact = CappedPaginator(users, 2, cap=total)
     assert (exact.count, exact.capped) == (total, False)
+
+
+def test_rows_as_values_reads_a_pages_rows_as_dicts_and_counts_without_their_joins(world):
+    institutions = Institution.objects.order_by("name", "pk")
+    with CaptureQueriesContext(connection) as queries:
+        page = rows_as_values(Paginator(institutions, 2).get_page(2), "name", "office__name")
+        rows = list(page.object_list)
+    count_sql, rows_sql = (query["sql"] for query in queries.captured_queries)
+    assert "COUNT(" in count_sql and "JOIN" not in count_sql
+    assert "JOIN" in rows_sql and "OFFSET 2" in rows_sql
+    assert rows == [{"name": i.name, "office__name": i.office.name} for i in institutions.select_related("office")[2:4]]
+    assert page.paginator.count == Institution.objects.count()
 
 
 def _records(rworld, count):
