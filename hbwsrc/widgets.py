@@ -26,6 +26,8 @@ INPUT_TEMPLATES = frozenset(
 )  # fmt: skip
 TEXTAREA_TEMPLATE = "django/forms/widgets/textarea.html"
 LABEL_TEMPLATE = "django/forms/label.html"
+# A field with its label, help text and errors: {{ field.as_field_group }} (the site's forms, templates/_form.html).
+FIELD_TEMPLATE = "_field.html"
 
 
 def _attributes(attrs: dict) -> str:
@@ -57,6 +59,20 @@ def _label(context: dict) -> str:
         return escape(context["label"])
     tag = context["tag"]  # attrs is None where the widget has no single element to point at (radio buttons)
     return format_markup("<{}{}>{}</{}>", tag, _attributes(context["attrs"] or {}), context["label"], tag)
+
+
+def _field_group(field) -> str:
+    """templates/_field.html."""
+    errors = field.errors
+    help_text = format_markup('<small class="help">{}</small>', field.help_text) if field.help_text else ""
+    return format_markup(
+        '<div class="field{}">\n  {} {}\n  {}\n  {}\n</div>\n',
+        " has-error" if errors else "",
+        field.label_tag(),
+        field,  # {{ field }}: the widget, with its hidden initial value where the field shows one
+        help_text,
+        mark_safe("".join(format_markup('<div class="error">{}</div>', error) for error in errors)),
+    )
 
 
 def _select(widget: dict) -> str:
@@ -113,7 +129,8 @@ class Select(forms.Select):
 
 
 class FormRenderer(DjangoTemplates):
-    """Django's form renderer, but labels and the plain widgets (inputs, text areas, selects) are written in Python.
+    """Django's form renderer, but fields (templates/_field.html: label, widget, help text, errors), labels and the
+    plain widgets (inputs, text areas, selects) are written in Python.
 
     Through the templates every widget is two or three includes and every <option> one more: the 27 exam
     categories alone cost more than the rest of the record form, and the record form's 22 fields cost more than
@@ -122,7 +139,11 @@ class FormRenderer(DjangoTemplates):
     (a custom option template, radio buttons, the form layouts) still goes through the templates.
     """
 
+    field_template_name = FIELD_TEMPLATE
+
     def render(self, template_name, context, request=None):
+        if template_name == FIELD_TEMPLATE:
+            return _field_group(context["field"])
         if template_name == LABEL_TEMPLATE:
             return _label(context)
         widget = context.get("widget")

@@ -7,6 +7,7 @@ import re
 import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates
+from django.template.loader import get_template
 from django.urls import reverse
 
 from hbwsrc.widgets import DateInput, FormRenderer, Select
@@ -144,3 +145,35 @@ def test_the_record_lists_sub_office_filter_offers_the_accounts_offices_only(rwo
     ]
     refused = client.get(reverse("trainees:list"), {"office": world.yichang.pk})
     assert "office" in refused.context["form"].errors
+
+
+class _FieldGroupForm(forms.Form):
+    name = forms.CharField(label="姓名", help_text="帮助 <b>&</b>", max_length=3)
+    note = forms.CharField(label="备注", required=False, widget=forms.Textarea)
+    kind = forms.ChoiceField(label="类型", choices=[("a", "A <i>")], widget=forms.RadioSelect)
+    since = forms.DateField(label="日期", show_hidden_initial=True, initial=datetime.date(2026, 1, 2))
+
+    def clean(self):
+        self.add_error("name", "另一个 <错误> & 第二条")
+        return super().clean()
+
+
+@pytest.mark.parametrize("data", [None, {"name": "太长的名字 <x>", "kind": "z", "since": "not a date"}])
+def test_a_field_group_is_the_markup_of_templates_field_html(data):
+    """FormRenderer writes {{ field.as_field_group }} in Python: the same markup as templates/_field.html, with a
+    field's help text and every error escaped."""
+    form = _FieldGroupForm(data=data, renderer=FormRenderer())
+    template = get_template("_field.html")
+    for name in form.fields:
+        assert form[name].as_field_group() == template.render({"field": form[name]})
+    if data:
+        name = form["name"].as_field_group()
+        assert 'class="field has-error"' in name and name.count('<div class="error">') == 2
+        assert "&lt;错误&gt; &amp; 第二条" in name and "帮助 &lt;b&gt;&amp;&lt;/b&gt;" in name
+
+
+def test_the_record_forms_fields_are_grouped_in_python(rworld):
+    form = RecordForm(data={"name": "<张三>"}, institution=rworld.world.wuchang_hospital, renderer=FormRenderer())
+    group = form["name"].as_field_group()
+    assert group.startswith('<div class="field">') and "&lt;张三&gt;" in group
+    assert form["id_number"].as_field_group().startswith('<div class="field has-error">')
