@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import override
 
 from institutions.models import Institution, Office
-from tests.markup_helpers import squeeze, table_body
+from tests.markup_helpers import instances, squeeze, table_body
 from tests.world import logged_in
 
 # The rows as institutions/_office_rows.html and institutions/institution_list.html wrote them (stop 18), given the
@@ -37,12 +37,6 @@ SUPERVISED_ROWS = Template(
 )
 
 
-def instances(model, rows) -> list:
-    """The model instances of a page's rows (dicts with their public_id), in the rows' order."""
-    by_public_id = model.objects.in_bulk([row["public_id"] for row in rows], field_name="public_id")
-    return [by_public_id[row["public_id"]] for row in rows]
-
-
 @pytest.fixture
 def escaped_names(world):
     """An office and an institution under 武汉 whose names and contact need escaping; an office without a code."""
@@ -60,7 +54,7 @@ def test_office_rows_match_the_template(world, escaped_names, language, page):
     response = logged_in(world.wuhan_user).get(url, HTTP_ACCEPT_LANGUAGE=language)
     assert response.status_code == 200
     rows = response.context["page" if page == "office list" else "children"]
-    offices = instances(Office, rows)
+    offices = instances(Office.objects.all(), rows)
     for office, row in zip(offices, rows, strict=True):
         office.child_count, office.institution_count = row["child_count"], row["institution_count"]
     with override(language):
@@ -82,7 +76,8 @@ def test_each_office_counts_the_institutions_at_and_beneath_it(world, escaped_na
 def test_institution_rows_match_the_template(world, escaped_names, language):
     response = logged_in(world.wuhan_user).get(reverse("institutions:institution_list"), HTTP_ACCEPT_LANGUAGE=language)
     assert response.status_code == 200
-    expected = squeeze(INSTITUTION_ROWS.render(Context({"page": instances(Institution, response.context["page"])})))
+    institutions = instances(Institution.objects.all(), response.context["page"])
+    expected = squeeze(INSTITUTION_ROWS.render(Context({"page": institutions})))
     body = table_body(response)
     assert body == expected
     assert body.count("<tr>") == 3 and "<script>" not in body and "张&lt;三&gt;" in body
@@ -93,7 +88,7 @@ def test_an_offices_supervised_institutions_match_the_template(world, escaped_na
     assert response.status_code == 200
     tables = re.findall(r"<tbody>(.*?)</tbody>", response.content.decode(), re.S)
     rows = response.context["institutions"]
-    institutions = instances(Institution, rows)
+    institutions = instances(Institution.objects.all(), rows)
     for institution, row in zip(institutions, rows, strict=True):
         institution.account_count = row["account_count"]
     expected = squeeze(SUPERVISED_ROWS.render(Context({"institutions": institutions})))

@@ -7,7 +7,7 @@ import pytest
 from django.template import Context, Template
 from django.urls import reverse
 
-from tests.markup_helpers import squeeze, table_body
+from tests.markup_helpers import instances, squeeze, table_body
 from tests.record_helpers import IN_PROGRESS, make_person, make_record
 from trainees.models import ProbationRecord
 
@@ -93,11 +93,7 @@ REFUSED_TEMPLATE_ROWS = Template(
 
 
 def as_records(rows) -> list[ProbationRecord]:
-    """The records of the draft page's rows (dicts of reports.views.DRAFT_COLUMNS), for the reference templates."""
-    by_public_id = ProbationRecord.objects.select_related("person", "category").in_bulk(
-        [row["public_id"] for row in rows], field_name="public_id"
-    )
-    return [by_public_id[row["public_id"]] for row in rows]
+    return instances(ProbationRecord.objects.select_related("person", "category"), rows)
 
 
 def test_the_draft_roster_rows_are_the_markup_the_template_wrote(rworld, rows):
