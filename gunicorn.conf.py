@@ -1,5 +1,6 @@
 """gunicorn settings for production (make serve runs this stack locally). Values come from the environment."""
 
+import gc
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
@@ -22,3 +23,19 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # max_requests is serving again at once instead of importing Django and the project anew (about a second of CPU
 # taken from the other workers, each time, under load).
 preload_app = True
+
+# The preloaded master holds some 130,000 objects (Django, the project, the URL index, the catalogs) that live as
+# long as the workers: frozen before each fork, a worker's garbage collector no longer walks them. A request
+# allocates thousands of objects, nearly all freed by reference counting, so the young generation is collected
+# every 7,000 allocations rather than every 700 (Python's default; far larger thresholds only make each collection
+# a longer pause). The collector's share of a record list: 0.30-0.34 ms a request, now 0.15 (bench/README.md,
+# stop 21).
+GC_YOUNG_THRESHOLD = 7_000
+
+
+def pre_fork(server, worker):
+    gc.freeze()
+
+
+def post_fork(server, worker):
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])

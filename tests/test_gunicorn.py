@@ -1,5 +1,6 @@
 """The production server (gunicorn.conf.py, as `make serve` runs it) answering from recycled workers."""
 
+import gc
 import os
 import runpy
 import socket
@@ -62,6 +63,20 @@ print([alias for alias in connections if connections[alias].connection is not No
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-3:] == ["['reports.views', 'trainees.views']", "True ['en', 'zh-hans']", "[]"]
+
+
+def test_workers_leave_the_masters_objects_to_it_and_collect_young_objects_less_often():
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    thresholds = gc.get_threshold()
+    assert gc.get_freeze_count() == 0
+    try:
+        config["pre_fork"](server=None, worker=None)  # in the master, before each worker is forked
+        assert gc.get_freeze_count() > 10_000
+        config["post_fork"](server=None, worker=None)  # in the worker
+        assert gc.get_threshold() == (7_000, *thresholds[1:])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
 
 
 def test_workers_recycled_from_the_preloaded_application_keep_answering(db, tmp_path):
