@@ -130,10 +130,6 @@ class Office(models.Model):
         """True when this office is ``other`` or beneath it."""
         return self.path.startswith(other.path)
 
-    def ancestors(self):
-        ids = [int(pk) for pk in self.path.split("/") if pk]
-        return Office.objects.filter(pk__in=ids).order_by("depth")
-
 
 class InstitutionQuerySet(models.QuerySet):
     def profile_complete(self):

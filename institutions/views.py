@@ -128,7 +128,7 @@ def office_detail(request, public_id):
             "can_create": scope.can_create_under(office),
             "can_edit": scope.can_edit_office(office),
             "can_issue": scope.can_issue_account_for(office),
-            "ancestors": office.ancestors().filter(pk__in=scope.offices().values("pk")).exclude(pk=office.pk),
+            "ancestors": scope.offices_above(office),
         },
     )
 

@@ -31,20 +31,12 @@ def _office_for(request, public_id=None) -> Office:
     return get_or_404(offices, public_id=public_id)
 
 
-def _breadcrumbs(request, office) -> list[Office]:
-    """The office's ancestors from the user's own office down (the user sees nothing above his own)."""
-    top = request.user.office
-    if office.pk == top.pk:  # the user's own dashboard, the one most opened: nothing above it to show
-        return []
-    return [ancestor for ancestor in office.ancestors() if ancestor.depth >= top.depth and ancestor.pk != office.pk]
-
-
 @never_cache
 @login_required
 def dashboard_view(request, public_id=None):
     office = _office_for(request, public_id)
     exam_year = ExamYear.objects.current_for(office.region)
-    context = {"office": office, "exam_year": exam_year, "crumbs": _breadcrumbs(request, office)}
+    context = {"office": office, "exam_year": exam_year, "crumbs": scope_for(request.user).offices_above(office)}
     if exam_year is not None:
         board = dashboard.current(office, exam_year)
         context.update(
@@ -123,7 +115,7 @@ def not_submitted_view(request, public_id):
             "office": office,
             "exam_year": exam_year,
             "page": page,
-            "crumbs": _breadcrumbs(request, office),
+            "crumbs": scope_for(request.user).offices_above(office),
             "days_left": (exam_year.filing_closes - today).days,
             "statuses": dict(Roster.Status.choices),
         },
