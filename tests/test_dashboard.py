@@ -397,9 +397,10 @@ def test_a_sub_office_counts_its_entries_per_day_from_the_institution_index_alon
     """reports migration 0007: beneath the region office the entries per day are read by institution, and the
     index by year and institution carries the entry time the buckets need (a prefecture: 10 -> 4 ms, province).
     Migration 0008: keyed by the result too and carrying the region, it answers a region office's record list
-    filtered by year, result and sub-office from the index alone (a prefecture's count: 10 -> 2.7 ms)."""
+    filtered by year, result and sub-office from the index alone (a prefecture's count: 10 -> 2.7 ms), and, with
+    the id, its page of ids (nation: 5.1 -> 0.9 ms)."""
     columns, predicate = index_columns("reports_dash_record_institution_idx")
-    assert columns == ["exam_year_id", "institution_id", "result", "created_at", "region_id"]
+    assert columns == ["exam_year_id", "institution_id", "result", "created_at", "region_id", "id"]
     assert predicate == "(withdrawn_at IS NULL)"
 
 

@@ -1,10 +1,11 @@
-"""The index of a year's records by institution is keyed by their result too, and carries their region.
+"""The index of a year's records by institution is keyed by their result too, and carries their region and id.
 
 A region office's record list filtered by year, result and sub-office counted its matches by reading the whole
 region's entries of the year (reports_dash_record_person_idx, hashed against the sub-office's institutions: a
 prefecture's passed records at province scale, 10 ms); now each institution of the sub-office is looked up for
 that year and result, from the index alone (2.7 ms; the region, which the region office's scope tests, is carried
-for that). The dashboard reads the same index by year and institution as before. Rebuilt as in 0007.
+for that). Its page of ids, newest first, is read from the index alone too (nation scale: 5.1 -> 0.9 ms). The
+dashboard reads the same index by year and institution as before. Rebuilt as in 0007.
 """
 
 from django.db import migrations
@@ -26,4 +27,4 @@ class Migration(migrations.Migration):
 
     dependencies = [("reports", "0007_institution_index_carries_entry_time")]
 
-    operations = [migrations.RunSQL(rebuild(", result", ", region_id"), rebuild("", ""))]
+    operations = [migrations.RunSQL(rebuild(", result", ", region_id, id"), rebuild("", ""))]
