@@ -71,7 +71,8 @@ INDEXES_ADDED = """## What this review changed
 - `reports_dash_record_institution_idx` keyed by (exam year, institution, result), carrying the entry time and
   the region (reports migration 0008): a region office's record list filtered by year, result and sub-office
   counts each of the sub-office's institutions' matching records from the index alone, where it hashed the
-  region's entries of the year against them (a province's prefecture: 9.5 ms, now 2.1 ms).
+  region's entries of the year against them (a province's prefecture: 9.5 ms, now 2.1 ms); at nation scale its
+  page of ids is read from the index alone too (5.1 ms, now 0.9 ms).
 - The filing list filtered by status reads the year's rosters once (`reports_dash_roster_latest_idx`, index-only,
   DISTINCT ON institution) instead of probing every institution's latest roster twice, for the count and for the
   page: a province's region office 11 + 31 ms, now 3.6 + 6 ms.
@@ -102,7 +103,9 @@ NOTES = {
     "of that year and result from `reports_dash_record_institution_idx` (year, institution, result) INCLUDE "
     "(entry time, region) alone (reports migration 0008; before it, a province's prefecture hashed the whole "
     "region's entries of the year in `reports_dash_record_person_idx` against its institutions: 9.5 ms, now "
-    "2.1). The page: the year's entries newest first, until 50 of the sub-office's turn up.",
+    "2.1). The page: where the sub-office holds a fair part of the year's entries (province), the entries newest "
+    "first until 50 of its records turn up; where it holds few (nation), each institution's from the same index, "
+    "which carries the record id for that (index-only: 5.1 -> 0.9 ms), then the newest 50.",
     "record list, search by name": "`person_name_grams_idx` (the name's characters and character pairs) and "
     "`person_id_number_trgm_idx` (trigrams): a BitmapOr finds the few matching persons, then their records by "
     "person, and the subtree's by institution path.",
