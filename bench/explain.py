@@ -68,11 +68,11 @@ INDEXES_ADDED = """## What this review changed
   institution and filing lists' searches and the record list's institution filter find the institutions by the
   typed text's pairs, as persons are found by name; the record admin's search, which read all 40,000
   institutions' names at nation scale (19-22 ms, even for a credit code OR'd with the name), 0.6-1.5 ms.
-- `reports_dash_record_institution_idx` keyed by (exam year, institution, result), carrying the entry time and
-  the region (reports migration 0008): a region office's record list filtered by year, result and sub-office
-  counts each of the sub-office's institutions' matching records from the index alone, where it hashed the
-  region's entries of the year against them (a province's prefecture: 9.5 ms, now 2.1 ms); at nation scale its
-  page of ids is read from the index alone too (5.1 ms, now 0.9 ms).
+- `reports_dash_record_institution_idx` keyed by (exam year, institution, result), carrying the entry time, the
+  region and the record id (reports migration 0008): a region office's record list filtered by year, result and
+  sub-office counts each of the sub-office's institutions' matching records from the index alone, where it hashed
+  the region's entries of the year against them (a province's prefecture: 9.5 ms, now 2.1 ms); at nation scale
+  its page of ids is read from the index alone too (5.1 ms, now 0.9 ms).
 - The filing list filtered by status reads the year's rosters once (`reports_dash_roster_latest_idx`, index-only,
   DISTINCT ON institution) instead of probing every institution's latest roster twice, for the count and for the
   page: a province's region office 11 + 31 ms, now 3.6 + 6 ms.
@@ -101,7 +101,7 @@ NOTES = {
     "record list, year + result + sub-office filters": "As the record list, restricted to the sub-office's "
     "institutions (a narrower path prefix). The count: the sub-office's institutions, then each one's records "
     "of that year and result from `reports_dash_record_institution_idx` (year, institution, result) INCLUDE "
-    "(entry time, region) alone (reports migration 0008; before it, a province's prefecture hashed the whole "
+    "(entry time, region, id) alone (reports migration 0008; before it, a province's prefecture hashed the whole "
     "region's entries of the year in `reports_dash_record_person_idx` against its institutions: 9.5 ms, now "
     "2.1). The page: where the sub-office holds a fair part of the year's entries (province), the entries newest "
     "first until 50 of its records turn up; where it holds few (nation), each institution's from the same index, "

@@ -57,6 +57,17 @@ class Scope:
         condition = self._path_filter("path", perm)
         return queryset.filter(condition) if condition else queryset.none()
 
+    def offices_above(self, office: Office) -> list[Office]:
+        """The offices above ``office`` that the account sees (its breadcrumbs), from the top down: none above the
+        account's own, and no query where there is none to show (an account's own office, the page most opened)."""
+        paths = self._office_paths()
+        shown, above = [], ""
+        for part in office.path.split("/")[:-2]:  # "1/8/12/": the ids of the offices above 12
+            above += f"{part}/"
+            if any(above.startswith(path) for path in paths):
+                shown.append(int(part))
+        return list(Office.objects.filter(pk__in=shown).order_by("depth")) if shown else []
+
     def institutions(self, queryset=None):
         queryset = Institution.objects.all() if queryset is None else queryset
         return self.filter_by_institution(queryset, "")
@@ -91,17 +102,6 @@ class Scope:
         }
 
     # --- checks ----------------------------------------------------------------------------------------------
-
-    def offices_above(self, office: Office) -> list[Office]:
-        """The offices above ``office`` that the account sees (its breadcrumbs), from the top down: none above the
-        account's own, and no query where there is none to show (an account's own office, the page most opened)."""
-        paths = self._office_paths()
-        shown, above = [], ""
-        for part in office.path.split("/")[:-2]:  # "1/8/12/": the ids of the offices above 12
-            above += f"{part}/"
-            if any(above.startswith(path) for path in paths):
-                shown.append(int(part))
-        return list(Office.objects.filter(pk__in=shown).order_by("depth")) if shown else []
 
     def has_office_perm(self, perm: str, office: Office, *, strictly_beneath: bool = False) -> bool:
         """``perm`` is held on ``office`` or on an office above it (strictly above when asked)."""
