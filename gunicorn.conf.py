@@ -25,15 +25,16 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 preload_app = True
 
 # The preloaded master holds some 130,000 objects (Django, the project, the URL index, the catalogs) that live as
-# long as the workers: frozen before each fork, a worker's garbage collector no longer walks them. A request
-# allocates thousands of objects, nearly all freed by reference counting, so the young generation is collected
-# every 7,000 allocations rather than every 700 (Python's default; far larger thresholds only make each collection
-# a longer pause). The collector's share of a record list: 0.30-0.34 ms a request, now 0.15 (bench/README.md,
-# stop 21).
+# long as the workers: frozen once, after a collection (so that no garbage is kept for good) and before the first
+# worker is forked, they are no longer walked by any worker's garbage collector. A request allocates thousands of
+# objects, nearly all freed by reference counting, so the young generation is collected every 7,000 allocations
+# rather than every 700 (Python's default; far larger thresholds only make each collection a longer pause). The
+# collector's share of a record list: 0.30-0.34 ms a request, now 0.15 (bench/README.md, stop 21).
 GC_YOUNG_THRESHOLD = 7_000
 
 
-def pre_fork(server, worker):
+def when_ready(server):  # in the master, after the application is preloaded, before any worker is forked
+    gc.collect()
     gc.freeze()
 
 

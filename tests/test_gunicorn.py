@@ -70,7 +70,7 @@ def test_workers_leave_the_masters_objects_to_it_and_collect_young_objects_less_
     thresholds = gc.get_threshold()
     assert gc.get_freeze_count() == 0
     try:
-        config["pre_fork"](server=None, worker=None)  # in the master, before each worker is forked
+        config["when_ready"](server=None)  # in the master, before any worker is forked
         assert gc.get_freeze_count() > 10_000
         config["post_fork"](server=None, worker=None)  # in the worker
         assert gc.get_threshold() == (7_000, *thresholds[1:])
