@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from hbwsrc import identifiers
 from hbwsrc.widgets import DateInput, Select
+from trainees import options
 from trainees.models import Eligibility, ExamCategory, ExamYear, IdType, Person, ProbationRecord
 
 PERSON_FIELDS = (
@@ -64,6 +65,14 @@ class PersonForm(forms.ModelForm):
         }
 
 
+def record_choice_querysets(institution) -> dict:
+    """What a record may point to: the current exam year of the institution's region, the active categories."""
+    return {
+        "exam_year": ExamYear.objects.filter(region_id=institution.region_id, is_current=True),
+        "category": ExamCategory.objects.filter(is_active=True),
+    }
+
+
 class RecordForm(forms.ModelForm):
     """A probation record with its person. The institution comes from the account, never from the form."""
 
@@ -100,6 +109,7 @@ class RecordForm(forms.ModelForm):
         self.overlap = None  # the other institution's record this one would overlap, if any
         for name, queryset in self.choice_querysets().items():
             self.fields[name].queryset = queryset
+        self.offer_options()
         if self.instance.pk:
             person = self.instance.person
             for name in PERSON_FIELDS:
@@ -110,11 +120,14 @@ class RecordForm(forms.ModelForm):
             self.fields["exam_year"].disabled = True
 
     def choice_querysets(self) -> dict:
-        """What a record may point to: the current exam year of the institution's region, the active categories."""
-        return {
-            "exam_year": ExamYear.objects.filter(region_id=self.institution.region_id, is_current=True),
-            "category": ExamCategory.objects.filter(is_active=True),
-        }
+        return record_choice_querysets(self.institution)
+
+    def offer_options(self):
+        """The exam year and category selects list the kept options (trainees.options), not their querysets' rows;
+        ``exam_years`` tells the page whether a year is open for entry."""
+        self.exam_years = options.exam_year_options({self.institution.region_id}, current_only=True)
+        options.offer(self.fields["exam_year"], self.exam_years)
+        options.offer(self.fields["category"], options.category_options(active_only=True))
 
     # --- fields ----------------------------------------------------------------------------------------------
 

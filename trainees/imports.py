@@ -40,7 +40,7 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.utils.datetime import WINDOWS_EPOCH, from_excel
 
 from hbwsrc import identifiers
-from trainees.forms import RecordForm
+from trainees.forms import RecordForm, record_choice_querysets
 from trainees.models import Education, ExamCategory, ExamYear, IdType, ProbationRecord, Sex
 
 logger = logging.getLogger(__name__)
@@ -873,12 +873,15 @@ class ImportRecordForm(RecordForm):
     @staticmethod
     def choices_for(institution) -> dict:
         """{field: (the record form's queryset, its objects by pk)} for the exam year and category, fetched once."""
-        querysets = RecordForm(institution=institution).choice_querysets()
+        querysets = record_choice_querysets(institution)
         return {name: (queryset, {str(obj.pk): obj for obj in queryset}) for name, queryset in querysets.items()}
 
     def choice_querysets(self) -> dict:
         # The same querysets, built once per import rather than once per row.
         return {name: queryset for name, (queryset, _objects) in self.choices.items()}
+
+    def offer_options(self):
+        pass  # an imported row is validated, never shown
 
     def find_person(self, id_type, number):
         if self.known is None or not self.known.covers(number):

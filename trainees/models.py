@@ -76,7 +76,12 @@ class ExamYear(models.Model):
         ]
 
     def __str__(self):
-        return _("%(year)s exam") % {"year": self.year}
+        return self.label(self.year)
+
+    @staticmethod
+    def label(year: int) -> str:
+        """A year as users see it named, in the request's language."""
+        return _("%(year)s exam") % {"year": year}
 
     @staticmethod
     def default_cutoff(year: int) -> datetime.date:

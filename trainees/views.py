@@ -16,7 +16,7 @@ from hbwsrc.pagination import CappedPaginator
 from hbwsrc.routers import read_only
 from hbwsrc.search import text_contains
 from institutions.scope import MANAGE_RECORDS, scope_for
-from trainees import actions
+from trainees import actions, options
 from trainees.forms import ExamYearForm, RecordFilterForm, RecordForm, WithdrawForm
 from trainees.models import Eligibility, ExamYear, OverlapAttempt, ProbationRecord, mask_id_number
 
@@ -53,7 +53,10 @@ def filter_records(user, params):
     """The record list's filters, shared by the list page and the exports."""
     scope = scope_for(user)
     form = RecordFilterForm(params)
-    form.fields["exam_year"].queryset = ExamYear.objects.filter(region__in=scope.region_ids())
+    region_ids = scope.region_ids()
+    form.fields["exam_year"].queryset = ExamYear.objects.filter(region__in=region_ids)
+    options.offer(form.fields["exam_year"], options.exam_year_options(region_ids))
+    options.offer(form.fields["category"], options.category_options())
     form.fields["office"].queryset = scope.offices().only("name", "path").order_by("path")
     records = listed(ProbationRecord.objects.for_user(user))
     if not form.is_valid():

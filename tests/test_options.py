@@ -1,0 +1,132 @@
+"""The exam years' and categories' options kept in the cache (trainees.options): read once, dropped on every change,
+labelled in the request's language, and never trusted to validate a choice."""
+
+import re
+
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import translation
+
+from tests.record_helpers import exam_year
+from trainees import options
+from trainees.models import ExamCategory, ProbationRecord
+
+RECORDS = reverse("trainees:list")
+NEW_RECORD = reverse("trainees:create")
+
+
+def select(page, name: str) -> dict[str, str]:
+    """{value: label} of the options of the select ``name`` in ``page``."""
+    markup = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page.content.decode(), re.S).group(1)
+    return dict(re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', markup))
+
+
+def reads_of(queries, table: str) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if f'FROM "{table}"' in q["sql"]]
+
+
+def test_a_record_list_reads_the_years_and_categories_once_then_from_the_cache(rworld):
+    client = rworld.world.client_for(rworld.world.region_user)
+
+    with CaptureQueriesContext(connection) as first:
+        client.get(RECORDS)
+    with CaptureQueriesContext(connection) as second:
+        page = client.get(RECORDS)
+
+    assert reads_of(first, "trainees_examyear") and reads_of(first, "trainees_examcategory")
+    assert reads_of(second, "trainees_examyear") == reads_of(second, "trainees_examcategory") == []
+    assert select(page, "exam_year") == {"": "---------", str(rworld.year.pk): f"{rworld.year.year}年度考试"}
+    categories = select(page, "category")
+    assert categories[str(rworld.clinical.pk)] == str(rworld.clinical)
+    assert len(categories) == ExamCategory.objects.count() + 1
+
+
+def test_a_renamed_category_and_a_new_exam_year_show_on_the_next_page(rworld):
+    client = rworld.world.client_for(rworld.world.region_user)
+    client.get(RECORDS)
+
+    rworld.clinical.name = "临床（更正）"
+    rworld.clinical.save()
+    next_year = exam_year(rworld.world.hubei, rworld.year.year + 1)
+    page = client.get(RECORDS)
+
+    assert select(page, "category")[str(rworld.clinical.pk)] == f"{rworld.clinical.code} 临床（更正）"
+    years = select(page, "exam_year")
+    assert years[str(next_year.pk)] == f"{next_year.year}年度考试"
+    assert str(rworld.hunan_year.pk) not in years  # another region's year: not this account's
+
+
+def test_an_institution_is_offered_its_regions_current_year_and_the_active_categories(rworld):
+    client = rworld.world.client_for(rworld.world.master)
+    exam_year(rworld.world.hubei, rworld.year.year + 1)  # not current
+    rworld.dental.is_active = False
+    rworld.dental.save()
+
+    page = client.get(NEW_RECORD)
+
+    assert select(page, "exam_year") == {"": "---------", str(rworld.year.pk): f"{rworld.year.year}年度考试"}
+    categories = select(page, "category")
+    assert str(rworld.clinical.pk) in categories and str(rworld.dental.pk) not in categories
+    assert "当前没有开放录入的考试年度" not in page.content.decode()
+
+
+def test_the_record_form_says_so_when_no_year_is_open(rworld):
+    client = rworld.world.client_for(rworld.world.master)
+    client.get(NEW_RECORD)
+
+    rworld.year.is_current = False
+    rworld.year.save()
+    page = client.get(NEW_RECORD)
+
+    assert select(page, "exam_year") == {"": "---------"}
+    assert "当前没有开放录入的考试年度。录入时间由考区考试管理机构设定。" in page.content.decode()
+
+
+def test_the_labels_are_made_in_the_requests_language_from_the_kept_years(rworld):
+    hubei = {rworld.world.hubei.pk}
+    with translation.override("en"):
+        english = options.exam_year_options(hubei)
+    with translation.override("zh-hans"):
+        chinese = options.exam_year_options(hubei)
+
+    assert english == [(rworld.year.pk, f"{rworld.year.year} exam")]
+    assert chinese == [(rworld.year.pk, f"{rworld.year.year}年度考试")]
+
+
+def test_a_submitted_choice_is_checked_in_the_database_not_against_the_kept_options(rworld):
+    client = rworld.world.client_for(rworld.world.master)
+    client.get(NEW_RECORD)
+    # Changed without a signal (as SQL run by hand would): the kept options still offer the category.
+    ExamCategory.objects.filter(pk=rworld.dental.pk).update(is_active=False)
+    assert str(rworld.dental.pk) in select(client.get(NEW_RECORD), "category")
+
+    response = client.post(NEW_RECORD, rworld.record_data(category=rworld.dental.pk))
+
+    assert response.status_code == 200
+    assert "category" in response.context["form"].errors
+    assert not ProbationRecord.objects.exists()
+
+
+def test_a_change_drops_the_kept_options_again_once_committed(rworld, django_capture_on_commit_callbacks):
+    options.category_options()
+    with django_capture_on_commit_callbacks() as callbacks:
+        rworld.dental.save()
+        assert cache.get(options.CATEGORIES_KEY) is None
+        options.category_options()  # another request, between the change and its commit
+        assert cache.get(options.CATEGORIES_KEY) is not None
+
+    for callback in callbacks:
+        callback()
+
+    assert cache.get(options.CATEGORIES_KEY) is None
+
+
+def test_deleting_a_year_drops_the_kept_years(rworld):
+    next_year = exam_year(rworld.world.hubei, rworld.year.year + 1)
+    assert (next_year.pk, f"{next_year.year}年度考试") in options.exam_year_options({rworld.world.hubei.pk})
+
+    next_year.delete()
+
+    assert options.exam_year_options({rworld.world.hubei.pk}) == [(rworld.year.pk, f"{rworld.year.year}年度考试")]

@@ -1,0 +1,63 @@
+"""The exam years and categories as options of a select, kept in the cache.
+
+Every record list offers both in its filters and the record form both in its fields: two queries a page (with
+their options, a sixth of an institution's record list in-process: bench/README.md, stop 22), for tables that
+change a few times a year. What a select
+shows (id, label, and what picks the rows: region, current, active) is kept in the cache for ``SECONDS`` and
+dropped whenever a year or a category is saved or deleted. The cache is shared by every worker where CACHE_URL
+points at Redis; without it each process keeps its own, and another process may show a changed list up to
+``SECONDS`` late. Only the options come from here: a submitted choice is still checked against the field's
+queryset, in the database.
+"""
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+
+from trainees.models import ExamCategory, ExamYear
+
+CATEGORIES_KEY = "options:exam-categories"
+YEARS_KEY = "options:exam-years"
+SECONDS = 300
+
+
+def _kept(key, read):
+    rows = cache.get(key)
+    if rows is None:
+        rows = read()
+        cache.set(key, rows, SECONDS)
+    return rows
+
+
+def category_options(*, active_only: bool = False) -> list[tuple[int, str]]:
+    """(id, label) of the exam categories, in code order."""
+    rows = _kept(CATEGORIES_KEY, lambda: [(c.pk, str(c), c.is_active) for c in ExamCategory.objects.all()])
+    return [(pk, label) for pk, label, active in rows if active or not active_only]
+
+
+def exam_year_options(region_ids, *, current_only: bool = False) -> list[tuple[int, str]]:
+    """(id, label) of the exam years of ``region_ids``, by region and latest first. The label is made here, in the
+    request's language; the cache keeps the year."""
+    rows = _kept(YEARS_KEY, lambda: list(ExamYear.objects.values_list("pk", "region_id", "year", "is_current")))
+    return [
+        (pk, ExamYear.label(year))
+        for pk, region_id, year, current in rows
+        if region_id in region_ids and (current or not current_only)
+    ]
+
+
+def offer(field, options):
+    """Let a ModelChoiceField render ``options`` instead of reading its queryset for them."""
+    field.choices = ([("", field.empty_label)] if field.empty_label is not None else []) + options
+
+
+def _forget(sender, **kwargs):
+    key = CATEGORIES_KEY if sender is ExamCategory else YEARS_KEY
+    cache.delete(key)
+    # Again once the change is committed: a request between the two may have kept the rows it replaces.
+    transaction.on_commit(lambda: cache.delete(key))
+
+
+for model in (ExamCategory, ExamYear):
+    post_save.connect(_forget, sender=model, dispatch_uid=f"options-{model.__name__}-saved")
+    post_delete.connect(_forget, sender=model, dispatch_uid=f"options-{model.__name__}-deleted")
