@@ -8,6 +8,7 @@ import pghistory
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.urls import reverse
 from pghistory.models import Events
 
 from hbwsrc.db import get_or_404
@@ -65,6 +66,21 @@ def test_a_row_read_by_its_unique_key_in_a_subtree_is_prepared_all_the_same(worl
     assert '"path"::text LIKE $1' in statement and '"public_id" = $2' in statement
     assert Institution.objects.filter(path__startswith=world.wuchang.path).count() == 1  # still planned each time
     assert len([s for s in prepared_statements() if "LIKE" in s]) == 1
+
+
+def test_a_county_offices_record_list_prepares_its_rows_read_but_plans_its_count_for_the_subtree(spread):
+    """The page's rows are read by primary key within the office's subtree: one best plan, prepared; the count and
+    the page of ids are planned for the subtree's prefix every time."""
+    world = spread.world
+    client = world.client_for(world.wuchang_user)
+    threshold = settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"]
+    for _ in range(threshold + 1):
+        page = client.get(reverse("trainees:list"))
+        assert page.status_code == 200 and len(page.context["page"].object_list) == 3
+
+    [statement] = [s for s in prepared_statements() if "LIKE" in s]
+    assert '"path"::text LIKE $1' in statement and '"trainees_probationrecord"."id" IN ($2, $3, $4)' in statement
+    assert "COUNT(*)" not in statement
 
 
 def test_a_row_outside_the_subtree_is_not_found_by_the_prepared_read(world):

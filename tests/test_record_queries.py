@@ -88,3 +88,21 @@ def test_the_conflicts_list_costs_the_same_queries_for_one_conflict_and_for_fift
 
     assert len(response.context["page"].object_list) == 50
     assert fifty == one
+
+
+def test_a_list_reads_eligibility_for_its_page_of_rows_and_for_matching_only_when_filtered_by_it(rworld):
+    client = rworld.world.client_for(rworld.world.region_user)
+    add_records(rworld, range(1, 4))  # passed, a whole year: eligible
+    url = reverse("trainees:list")
+    client.get(url)
+
+    def eligibility_reads(params):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url, params)
+        assert len(response.context["page"].object_list) == 3
+        return [q["sql"] for q in captured.captured_queries if "trainees_eligibility" in q["sql"]]
+
+    [rows] = eligibility_reads({})
+    assert '"trainees_probationrecord"."id" IN' in rows
+    count, ids, rows = eligibility_reads({"eligibility": "eligible"})
+    assert "COUNT(*)" in count and "ORDER BY" in ids and '"trainees_probationrecord"."id" IN' in rows

@@ -136,7 +136,8 @@ def filing_statuses(institutions) -> dict:
 
 def record_sheet(user, params, filing: dict) -> tuple[SheetSpec, dict]:
     form, records = filter_records(user, params)
-    spec = records_spec(records.select_related("institution__office"), filing)
+    records = records.with_eligibility().select_related("person", "category", "exam_year", "institution__office")
+    spec = records_spec(records, filing)
     return spec, (form.cleaned_data if form.is_valid() else {})
 
 
