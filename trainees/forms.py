@@ -123,8 +123,8 @@ class RecordForm(forms.ModelForm):
         return record_choice_querysets(self.institution)
 
     def offer_options(self):
-        """The exam year and category selects list the kept options (trainees.options), not their querysets' rows;
-        ``exam_years`` tells the page whether a year is open for entry."""
+        """The exam year and category selects list the kept options (trainees.options) that record_choice_querysets
+        admits, without reading those querysets; ``exam_years`` tells the page whether a year is open for entry."""
         self.exam_years = options.exam_year_options({self.institution.region_id}, current_only=True)
         options.offer(self.fields["exam_year"], self.exam_years)
         options.offer(self.fields["category"], options.category_options(active_only=True))

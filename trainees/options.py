@@ -1,12 +1,11 @@
 """The exam years and categories as options of a select, kept in the cache.
 
-Every record list offers both in its filters and the record form both in its fields: two queries a page (with
-their options, a sixth of an institution's record list in-process: bench/README.md, stop 22), for tables that
-change a few times a year. What a select
-shows (id, label, and what picks the rows: region, current, active) is kept in the cache for ``SECONDS`` and
-dropped whenever a year or a category is saved or deleted. The cache is shared by every worker where CACHE_URL
-points at Redis; without it each process keeps its own, and another process may show a changed list up to
-``SECONDS`` late. Only the options come from here: a submitted choice is still checked against the field's
+Every record list offers both in its filters and the record form both in its fields: two queries a page (with their
+options, a sixth of an institution's record list in-process: bench/README.md, stop 22), for tables that change a few
+times a year. What a select shows (id, label, and what picks the rows: region, current, active) is kept in the cache
+for ``SECONDS`` and dropped whenever a year or a category is saved or deleted. The cache is shared by every worker
+where CACHE_URL points at Redis; without it each process keeps its own, and another process may show a changed list
+up to ``SECONDS`` late. Only the options come from here: a submitted choice is still checked against the field's
 queryset, in the database.
 """
 
