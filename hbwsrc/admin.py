@@ -96,7 +96,7 @@ class OfficeSubtreeFilter(admin.SimpleListFilter):
             return queryset.none()
         condition = None
         for lookup in self.path_lookups:
-            term = Q(**{f"{lookup}__startswith": office.path})
+            term = Q(**{f"{lookup}__subtree": office.path})
             condition = term if condition is None else condition | term
         return queryset.filter(condition)
 

@@ -6,11 +6,12 @@ prepared: PostgreSQL parses and plans it once for the connection, then only exec
 record page's queries). Settings turn this on with DATABASE_PREPARE_THRESHOLD.
 
 Not every query gains: after five executions PostgreSQL may keep a generic plan, made for any value of the
-parameters, and where the best plan depends on the value matched (a LIKE pattern: a subtree's path prefix or a
-searched text; a name's grams) a generic plan guesses wrong. A county office's search by a two-character name took
-21 ms instead of 2 ms. Such queries are not prepared: they are planned for their values every time, except
-inside ``one_plan_for_any_value()``: a row read by its unique key (a record page scoped to a subtree by a path
-prefix) has one best plan, the key's index, whatever the prefix.
+parameters, and where the best plan depends on the value matched (a LIKE pattern: a searched text, a whole
+region's path prefix; a name's grams) a generic plan guesses wrong. A county office's search by a two-character
+name took 21 ms instead of 2 ms. Such queries are not prepared: they are planned for their values every time,
+except inside ``one_plan_for_any_value()``: a row read by its unique key (an office's page, scoped to a region
+office's whole region by its path prefix) has one best plan, the key's index, whatever the prefix. Subtrees
+beneath a region's office are matched by a range that is prepared (institutions.models.Subtree).
 
 The extended protocol that server binding uses takes one statement at a time, and django-pghistory writes its
 context (who changed what, on a write) as a ``SELECT set_config(...)`` put before the write in the same string:
@@ -48,7 +49,8 @@ def one_plan_for_any_value():
 def get_or_404(queryset, **unique):
     """``get_object_or_404`` for a row named by a unique key (public_id, pk) in a scoped queryset: its query is
     prepared like any other, not planned for the scope's path prefixes on every request (one_plan_for_any_value).
-    A county office's record page: 10.8 -> 6.8 ms in-process (bench/README.md, stop 20)."""
+    A county office's record page, when its subtree was matched by a prefix: 10.8 -> 6.8 ms in-process
+    (bench/README.md, stop 20)."""
     with one_plan_for_any_value():
         return get_object_or_404(queryset, **unique)
 

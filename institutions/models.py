@@ -13,12 +13,41 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Collate
+from django.db.models.lookups import StartsWith
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from guardian.models import UserObjectPermissionBase
 
 from hbwsrc import identifiers
 from hbwsrc.search import SearchGrams
+
+
+class TreePathField(models.CharField):
+    """An office's path in the tree ("1/8/12/"), or the path of an institution's supervising office."""
+
+
+@TreePathField.register_lookup
+class Subtree(models.Lookup):
+    """``path__subtree=office.path``: at ``office`` or beneath it.
+
+    Beneath a region's own office, the paths between ``office.path`` and the first string past all that start
+    with it (``~>=~`` and ``~<~``, the operators of the paths' text_pattern_ops indexes), not LIKE: bound as
+    parameters, a range can be prepared (hbwsrc.db), and the generic plan PostgreSQL then keeps guesses that it
+    matches a small share of the rows, as a prefecture's or a county's subtree does. A region's own office matches
+    its whole region: LIKE, which is planned for its value on every request, as a generic plan's guess would be
+    wrong by a hundredfold there.
+    """
+
+    lookup_name = "subtree"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        path = self.rhs
+        if path.count("/") <= 1:  # "5/": a region's own office ("": every region)
+            return StartsWith(self.lhs, path).as_sql(compiler, connection)
+        column, params = self.process_lhs(compiler, connection)
+        past = path[:-1] + chr(ord(path[-1]) + 1)  # "1/8/" -> "1/80": "/" and "0" are neighbours
+        return f"({column} ~>=~ %s AND {column} ~<~ %s)", [*params, path, *params, past]
 
 
 class Region(models.Model):
@@ -75,7 +104,7 @@ class Office(models.Model):
     )
     contact_person = models.CharField(_("contact person"), max_length=50, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
-    path = models.CharField(max_length=255, editable=False, db_index=False)
+    path = TreePathField(max_length=255, editable=False, db_index=False)
     depth = models.PositiveSmallIntegerField(editable=False, default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -197,7 +226,7 @@ class Institution(models.Model):
     name = models.CharField(_("name"), max_length=200, help_text=_("The name on the practising licence."))
     contact_person = models.CharField(_("contact person"), max_length=50, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
-    path = models.CharField(max_length=255, editable=False)
+    path = TreePathField(max_length=255, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     # The profile, completed by the institution itself.

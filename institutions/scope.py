@@ -49,7 +49,7 @@ class Scope:
         paths = self._office_paths(perm)
         if not paths:
             return None
-        return reduce(or_, (Q(**{f"{lookup}__startswith": path}) for path in paths))
+        return reduce(or_, (Q(**{f"{lookup}__subtree": path}) for path in paths))
 
     def offices(self, queryset=None, perm: str = VIEW_OFFICE):
         """Offices at or beneath the offices where ``perm`` is held."""
@@ -87,7 +87,7 @@ class Scope:
             if region and office.parent_id is None:
                 conditions.append(Q(**{region: office.region_id}))
             else:
-                conditions.append(Q(**{f"{prefix}path__startswith": office.path}))
+                conditions.append(Q(**{f"{prefix}path__subtree": office.path}))
         own = [inst.pk for inst, perms in self.institutions_granted.items() if VIEW_INSTITUTION in perms]
         if own:
             conditions.append(Q(**{f"{prefix}pk__in": own}))
@@ -150,8 +150,8 @@ class Scope:
         conditions = []
         for office, perms in self.offices_granted.items():
             if MANAGE_ACCOUNTS in perms:
-                conditions.append(Q(office__path__startswith=office.path) & ~Q(office=office))
-                conditions.append(Q(institution__path__startswith=office.path))
+                conditions.append(Q(office__path__subtree=office.path) & ~Q(office=office))
+                conditions.append(Q(institution__path__subtree=office.path))
         for institution, perms in self.institutions_granted.items():
             if MANAGE_STAFF in perms:
                 conditions.append(Q(institution=institution, is_master=False))

@@ -63,7 +63,7 @@ def _with_subtree_counts(offices) -> list[dict]:
     prefix = os.path.commonprefix([office["path"] for office in offices])
     prefix = prefix[: prefix.rfind("/") + 1]  # never cut an id in two
     per_path = list(
-        Institution.objects.filter(path__startswith=prefix).order_by().values_list("path").annotate(n=Count("pk"))
+        Institution.objects.filter(path__subtree=prefix).order_by().values_list("path").annotate(n=Count("pk"))
     )
     listed = {office["path"]: office for office in offices}
     for office in offices:

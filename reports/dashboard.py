@@ -212,7 +212,7 @@ def subtree(office: Office):
         default=Cast(child_id, BigIntegerField()),
     )
     return (
-        Institution.objects.filter(path__startswith=office.path)
+        Institution.objects.filter(path__subtree=office.path)
         .annotate(node=node, complete=ExpressionWrapper(PROFILE_COMPLETE, output_field=BooleanField()))
         .order_by()
         .values("id", "node", "complete")
@@ -275,7 +275,7 @@ def daily_entries(office, exam_year, today) -> list[tuple[datetime.date, int]]:
     if office.parent_id is None:
         sql, params = DAILY_ENTRIES_REGION, {"starts": bounds[:-1], "ends": bounds[1:]}
     else:
-        institutions = Institution.objects.filter(path__startswith=office.path).order_by().values("id")
+        institutions = Institution.objects.filter(path__subtree=office.path).order_by().values("id")
         sql = DAILY_ENTRIES_SUBTREE.format(institutions=_as_sql(institutions))
         params = {"bounds": bounds, "first": bounds[0], "last": bounds[-1]}
     with connection.cursor() as cursor:
@@ -336,7 +336,7 @@ def not_submitted(office: Office, exam_year):
     )
     master = User.objects.filter(institution=OuterRef("pk"), is_master=True)
     return (
-        Institution.objects.filter(path__startswith=office.path)
+        Institution.objects.filter(path__subtree=office.path)
         .select_related("office")
         .annotate(
             filing_status=Subquery(current.values("status")[:1]),

@@ -102,25 +102,47 @@ def test_an_office_created_through_the_action_gets_the_path_beneath_its_parent(w
 
 def test_beneath_queries_return_exactly_the_subtree(world):
     wuhan_path = Office.objects.get(pk=world.wuhan.pk).path
-    assert names(Office.objects.filter(path__startswith=wuhan_path)) == {"武汉市", "武昌区", "洪山区"}
-    assert names(Institution.objects.filter(path__startswith=wuhan_path)) == {
+    assert names(Office.objects.filter(path__subtree=wuhan_path)) == {"武汉市", "武昌区", "洪山区"}
+    assert names(Institution.objects.filter(path__subtree=wuhan_path)) == {
         "武汉市武昌医院",
         "洪山街社区卫生服务中心",
     }
     root_path = Office.objects.get(pk=world.hubei_office.pk).path
-    assert names(Office.objects.filter(path__startswith=root_path)) == {
+    assert names(Office.objects.filter(path__subtree=root_path)) == {
         "湖北考区",
         "武汉市",
         "武昌区",
         "洪山区",
         "宜昌市",
     }
-    assert names(Institution.objects.filter(path__startswith=root_path)) == {
+    assert names(Institution.objects.filter(path__subtree=root_path)) == {
         "武汉市武昌医院",
         "洪山街社区卫生服务中心",
         "宜昌市第一人民医院",
         "湖北省人民医院",
     }
+    everywhere = set(Institution.objects.values_list("name", flat=True))
+    assert names(Institution.objects.filter(path__subtree="")) == everywhere
+
+
+def test_a_subtree_holds_no_office_whose_id_only_begins_like_its_own(world):
+    """"1/2/19/" and "1/2/190/" share a prefix of characters, not of ids."""
+    institutions = list(Institution.objects.order_by("pk"))[:4]
+    paths = ["1/2/19/", "1/2/190/", "1/2/19/7/", "1/2/1/"]
+    for institution, path in zip(institutions, paths, strict=True):
+        Institution.objects.filter(pk=institution.pk).update(path=path)
+    beneath = Institution.objects.filter(path__subtree="1/2/19/").values_list("path", flat=True)
+    assert sorted(beneath) == ["1/2/19/", "1/2/19/7/"]
+    assert sorted(Institution.objects.filter(path__subtree="1/2/").values_list("path", flat=True)) == sorted(paths)
+
+
+def test_a_subtree_beneath_a_region_office_is_a_range_and_a_whole_region_a_prefix(world):
+    """A range's generic plan suits any subtree beneath a region office; a whole region is planned for its value
+    (institutions.models.Subtree, hbwsrc.db)."""
+    beneath = str(Institution.objects.filter(path__subtree=world.wuhan.path).query)
+    assert f"~>=~ {world.wuhan.path} AND" in beneath and "LIKE" not in beneath
+    whole = str(Institution.objects.filter(path__subtree=world.hubei_office.path).query)
+    assert f"LIKE {world.hubei_office.path}%" in whole and "~>=~" not in whole
 
 
 @pytest.mark.parametrize(

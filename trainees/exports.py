@@ -169,7 +169,7 @@ def institution_sheet(user, filters: dict, filing: dict) -> SheetSpec:
     """An office's institutions (as filtered by sub-office and name) with their records and filing status."""
     institutions = scope_for(user).institutions().select_related("office").in_tree_order()
     if filters.get("office"):
-        institutions = institutions.filter(path__startswith=filters["office"].path)
+        institutions = institutions.filter(path__subtree=filters["office"].path)
     if filters.get("institution"):
         institutions = institutions.filter(text_contains("name", filters["institution"]))
     year = filters.get("exam_year")

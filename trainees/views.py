@@ -11,7 +11,7 @@ from pghistory.models import MiddlewareEvents
 
 from accounts import audit
 from accounts.models import AuditEvent, User
-from hbwsrc.db import get_or_404, one_plan_for_any_value
+from hbwsrc.db import get_or_404
 from hbwsrc.pagination import CappedPaginator
 from hbwsrc.routers import read_only
 from hbwsrc.search import text_contains
@@ -71,7 +71,7 @@ def filter_records(user, params):
     if data["eligibility"]:
         records = records.with_eligibility().filter(eligibility_status=data["eligibility"])
     if data["office"]:
-        records = records.filter(institution__path__startswith=data["office"].path)
+        records = records.filter(institution__path__subtree=data["office"].path)
     if data["institution"]:
         # The account's institutions so named: a region office's records are scoped by their region, which the
         # name's index knows nothing of, and a name part can match hundreds of institutions across the country.
@@ -97,15 +97,12 @@ def paginate_records(user, records, number):
     Counting and ordering only primary keys lets PostgreSQL answer from the records' (institution, created_at)
     index alone, so a region office's list costs one index pass over its own records, not a sort of full rows
     (bench/EXPLAIN.md). The rows are read by those ids within the user's records, without the filters again: the
-    planner would otherwise plan the search a second time, and may start from it rather than from 50 ids. Read by
-    primary key, their best plan is the same for any scope, so it is prepared even where a subtree's path prefix
-    scopes it (planning it was 2.3-2.7 ms of a county office's list: bench/README.md, stop 22).
+    planner would otherwise plan the search a second time, and may start from it rather than from 50 ids.
     """
     page = CappedPaginator(records.values_list("pk", flat=True), 50).get_page(number)
     ids = list(page.object_list)
     visible = ProbationRecord.objects.for_user(user).with_eligibility()
-    with one_plan_for_any_value():
-        rows = {row["pk"]: row for row in visible.filter(pk__in=ids).values(*LIST_COLUMNS)}
+    rows = {row["pk"]: row for row in visible.filter(pk__in=ids).values(*LIST_COLUMNS)}
     page.object_list = [rows[pk] for pk in ids if pk in rows]
     return page
 
