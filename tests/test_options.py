@@ -1,5 +1,5 @@
-"""The exam years' and categories' options kept in the cache (trainees.options): read once, dropped on every change,
-labelled in the request's language, and never trusted to validate a choice."""
+"""The exam years', categories' and offices' options kept in the cache (trainees.options): read once, dropped on
+every change, labelled in the request's language, and never trusted to validate a choice."""
 
 import re
 
@@ -9,6 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
+from institutions import actions as institution_actions
+from institutions.models import Office
 from tests.record_helpers import exam_year
 from trainees import options
 from trainees.models import ExamCategory, ProbationRecord
@@ -130,3 +132,36 @@ def test_deleting_a_year_drops_the_kept_years(rworld):
     next_year.delete()
 
     assert options.exam_year_options({rworld.world.hubei.pk}) == [(rworld.year.pk, f"{rworld.year.year}年度考试")]
+
+
+def test_an_offices_record_list_reads_its_sub_offices_once_then_from_the_cache(rworld):
+    world = rworld.world
+    client = world.client_for(world.wuhan_user)
+
+    with CaptureQueriesContext(connection) as first:
+        client.get(RECORDS)
+    with CaptureQueriesContext(connection) as second:
+        page = client.get(RECORDS)
+
+    assert reads_of(first, "institutions_office") and not reads_of(second, "institutions_office")
+    in_tree_order = Office.objects.filter(path__subtree=world.wuhan.path).order_by("path")
+    assert list(select(page, "office").items()) == [("", "---------")] + [
+        (str(office.pk), office.name) for office in in_tree_order
+    ]
+
+
+def test_a_new_or_renamed_office_shows_on_the_next_page_and_another_regions_never(rworld):
+    world = rworld.world
+    client = world.client_for(world.region_user)
+    client.get(RECORDS)
+
+    site = institution_actions.create_office(
+        world.wuchang, acting_user=world.wuhan_user, name="武昌考点", kind="exam_site"
+    )
+    institution_actions.update_office(world.yichang, acting_user=world.region_user, name="宜昌市（更名）")
+    offered = select(client.get(RECORDS), "office")
+
+    assert offered[str(site.pk)] == "武昌考点"
+    assert offered[str(world.yichang.pk)] == "宜昌市（更名）"
+    assert str(world.hunan_office.pk) not in offered
+    assert cache.get(options.OFFICES_KEY.format(region=world.hunan.pk)) is None  # no other region's offices read

@@ -293,20 +293,6 @@ class WithdrawForm(forms.Form):
         return _clean_text(self.cleaned_data["reason"])
 
 
-class OfficeChoiceIterator(forms.models.ModelChoiceIterator):
-    """The offices' options from (id, name) pairs: a region office chooses among some 120 sub-offices, and one
-    model instance an option cost more than writing the whole select (bench/README.md, stop 19)."""
-
-    def __iter__(self):
-        if self.field.empty_label is not None:
-            yield ("", self.field.empty_label)
-        yield from self.queryset.values_list("pk", "name")
-
-
-class OfficeChoiceField(forms.ModelChoiceField):
-    iterator = OfficeChoiceIterator
-
-
 class RecordFilterForm(forms.Form):
     q = forms.CharField(
         label=_("Name or ID number"),
@@ -336,7 +322,7 @@ class RecordFilterForm(forms.Form):
         label=_("eligibility"), choices=[("", "---------"), *Eligibility.Status.choices], required=False, widget=Select
     )
     withdrawn = forms.BooleanField(label=_("Include withdrawn"), required=False)
-    office = OfficeChoiceField(label=_("sub-office"), queryset=None, required=False, widget=Select)
+    office = forms.ModelChoiceField(label=_("sub-office"), queryset=None, required=False, widget=Select)
     # Part of an institution's name (the list filters with icontains; the template shows a text box).
     institution = forms.CharField(label=_("trial institution"), required=False, max_length=200)
     sort = forms.ChoiceField(

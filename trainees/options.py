@@ -1,22 +1,28 @@
-"""The exam years and categories as options of a select, kept in the cache.
+"""The exam years, categories and offices as options of a select, kept in the cache.
 
-Every record list offers both in its filters and the record form both in its fields: two queries a page (with their
-options, a sixth of an institution's record list in-process: bench/README.md, stop 22), for tables that change a few
-times a year. What a select shows (id, label, and what picks the rows: region, current, active) is kept in the cache
-for ``SECONDS`` and dropped whenever a year or a category is saved or deleted. The cache is shared by every worker
-where CACHE_URL points at Redis; without it each process keeps its own, and another process may show a changed list
-up to ``SECONDS`` late. Only the options come from here: a submitted choice is still checked against the field's
-queryset, in the database.
+Every record list offers the years and categories in its filters, an office's list its sub-offices too, and the
+record form the years and categories in its fields: a query a select (the years and categories a sixth of an
+institution's record list in-process, bench/README.md stop 22; the offices a twentieth of a county office's, stop
+23), for tables that change a few times a year. What a select shows (id, label, and what picks the rows: region,
+current, active, path) is kept in the cache for ``SECONDS`` and dropped whenever a row of the table is saved or
+deleted. The cache is shared by every worker where CACHE_URL points at Redis; without it each process keeps its
+own, and another process may show a changed list up to ``SECONDS`` late. Only the options come from here: a
+submitted choice is still checked against the field's queryset, in the database.
 """
+
+from functools import partial
 
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
+from institutions.models import Office
+from institutions.scope import VIEW_OFFICE
 from trainees.models import ExamCategory, ExamYear
 
 CATEGORIES_KEY = "options:exam-categories"
 YEARS_KEY = "options:exam-years"
+OFFICES_KEY = "options:offices:{region}"  # a region's offices; a whole country's would cost more to unpickle
 SECONDS = 300
 
 
@@ -45,18 +51,33 @@ def exam_year_options(region_ids, *, current_only: bool = False) -> list[tuple[i
     ]
 
 
+def office_options(scope) -> list[tuple[int, str]]:
+    """(id, name) of the offices ``scope`` sees, in tree order (the paths compared byte by byte, as
+    ``Institution.objects.in_tree_order()``)."""
+    granted = {office.path: office.region_id for office, perms in scope.offices_granted.items() if VIEW_OFFICE in perms}
+    rows = []
+    for region_id in set(granted.values()):
+        offices = Office.objects.filter(region_id=region_id).values_list("pk", "name", "path")
+        rows += _kept(OFFICES_KEY.format(region=region_id), partial(list, offices))
+    paths = tuple(granted)
+    return [(pk, name) for pk, name, path in sorted(rows, key=lambda row: row[2]) if path.startswith(paths)]
+
+
 def offer(field, options):
     """Let a ModelChoiceField render ``options`` instead of reading its queryset for them."""
     field.choices = ([("", field.empty_label)] if field.empty_label is not None else []) + options
 
 
-def _forget(sender, **kwargs):
-    key = CATEGORIES_KEY if sender is ExamCategory else YEARS_KEY
+def _forget(sender, instance, **kwargs):
+    if sender is Office:
+        key = OFFICES_KEY.format(region=instance.region_id)
+    else:
+        key = CATEGORIES_KEY if sender is ExamCategory else YEARS_KEY
     cache.delete(key)
     # Again once the change is committed: a request between the two may have kept the rows it replaces.
     transaction.on_commit(lambda: cache.delete(key))
 
 
-for model in (ExamCategory, ExamYear):
+for model in (ExamCategory, ExamYear, Office):
     post_save.connect(_forget, sender=model, dispatch_uid=f"options-{model.__name__}-saved")
     post_delete.connect(_forget, sender=model, dispatch_uid=f"options-{model.__name__}-deleted")

@@ -58,7 +58,8 @@ def filter_records(user, params):
     form.fields["exam_year"].queryset = ExamYear.objects.filter(region__in=region_ids)
     options.offer(form.fields["exam_year"], options.exam_year_options(region_ids))
     options.offer(form.fields["category"], options.category_options())
-    form.fields["office"].queryset = scope.offices().only("name", "path").order_by("path")
+    form.fields["office"].queryset = scope.offices()
+    options.offer(form.fields["office"], options.office_options(scope))
     records = ProbationRecord.objects.for_user(user)
     if not form.is_valid():
         return form, records.filter(withdrawn_at__isnull=True).order_by("-created_at")
