@@ -57,10 +57,13 @@ def office_options(scope) -> list[tuple[int, str]]:
     granted = {office.path: office.region_id for office, perms in scope.offices_granted.items() if VIEW_OFFICE in perms}
     rows = []
     for region_id in set(granted.values()):
-        offices = Office.objects.filter(region_id=region_id).values_list("pk", "name", "path")
-        rows += _kept(OFFICES_KEY.format(region=region_id), partial(list, offices))
+        rows += _kept(OFFICES_KEY.format(region=region_id), partial(_region_offices, region_id))
     paths = tuple(granted)
     return [(pk, name) for pk, name, path in sorted(rows, key=lambda row: row[2]) if path.startswith(paths)]
+
+
+def _region_offices(region_id) -> list[tuple[int, str, str]]:
+    return list(Office.objects.filter(region_id=region_id).values_list("pk", "name", "path"))
 
 
 def offer(field, options):
