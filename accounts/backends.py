@@ -1,4 +1,5 @@
 import functools
+from contextvars import ContextVar
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
@@ -18,8 +19,18 @@ class AccountBackend(ModelBackend):
         return super().user_can_authenticate(user) and not getattr(user, "one_time_password_expired", False)
 
     def get_user(self, user_id):
-        user = load_account(user_id)
+        read, _ = _read_with_session.get(), _read_with_session.set(None)
+        user = read[1] if read is not None and read[0] == user_id else load_account(user_id)
         return user if user is not None and self.user_can_authenticate(user) else None
+
+
+# (account id, the account or None) as the request's session read it (accounts.session_store), for get_user to take
+# once instead of reading it again. Set, or cleared, on every session load: never a previous request's.
+_read_with_session = ContextVar("account_read_with_session", default=None)
+
+
+def keep_read_with_session(user_id, account) -> None:
+    _read_with_session.set(None if user_id is None else (user_id, account))
 
 
 # The account and what every request needs of it: its office or institution (the layout names it, the scope starts
@@ -36,11 +47,13 @@ ACCOUNT_JOINS = (
 
 
 @functools.cache
-def _account_query(using: str):
-    """The SQL for ACCOUNT_JOINS and, for each model, its fields and their database converters.
+def account_sql(using: str) -> tuple[str, str, list]:
+    """The select list for ACCOUNT_JOINS and the joins from the account (alias ``u``) to the others; and, for each
+    model, its fields and their database converters (``account_from_row``).
 
     Written once per process: compiled by the ORM on each request, the query cost 0.5 ms of Python, three
-    times its execution and as much as a tenth of a simple page (bench/README.md, stop 19).
+    times its execution and as much as a tenth of a simple page (bench/README.md, stop 19). The session's own query
+    reads the account too (accounts.session_store).
     """
     connection = connections[using]
     quote = connection.ops.quote_name
@@ -55,42 +68,40 @@ def _account_query(using: str):
             for converter in connection.ops.get_db_converters(column) + field.get_db_converters(connection):
                 converters.append((index, converter, column))
         layout.append((model, len(fields), fields.index(model._meta.pk), converters))
-        if parent_alias is None:
-            joins.append(f"{quote(model._meta.db_table)} {alias}")
-        else:
+        if parent_alias is not None:
             column = models_by_alias[parent_alias]._meta.get_field(link).column
             joins.append(
                 f"LEFT JOIN {quote(model._meta.db_table)} {alias} "
                 f"ON {alias}.{quote(model._meta.pk.column)} = {parent_alias}.{quote(column)}"
             )
-    account_alias, account_model, _parent, _link = ACCOUNT_JOINS[0]
-    sql = (
-        f"SELECT {', '.join(columns)} FROM {' '.join(joins)} "
-        f"WHERE {account_alias}.{quote(account_model._meta.pk.column)} = %s"
-    )
-    return sql, layout
+    return ", ".join(columns), " ".join(joins), layout
 
 
 def load_account(user_id):
     """The account ``user_id`` with its node and the node's region attached, or None."""
     user_model = get_user_model()
     using = router.db_for_read(user_model)
-    sql, layout = _account_query(using)
-    connection = connections[using]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user_id])
+    columns, joins, _layout = account_sql(using)
+    quote = connections[using].ops.quote_name
+    table, pk = quote(user_model._meta.db_table), quote(user_model._meta.pk.column)
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {table} u {joins} WHERE u.{pk} = %s", [user_id])
         row = cursor.fetchone()
-    if row is None:
-        return None
+    return None if row is None else account_from_row(row, using)
+
+
+def account_from_row(values, using):
+    """The account (or None) from the values of ``account_sql``'s columns, its node and region attached."""
+    connection = connections[using]
     loaded, start = {}, 0
     for (alias, _model, parent_alias, link), (model, width, pk_index, converters) in zip(
-        ACCOUNT_JOINS, layout, strict=True
+        ACCOUNT_JOINS, account_sql(using)[2], strict=True
     ):
-        values = list(row[start : start + width])
+        fields = list(values[start : start + width])
         start += width
         for index, converter, expression in converters:
-            values[index] = converter(values[index], expression, connection)
-        instance = None if values[pk_index] is None else model.from_db(using, None, values)
+            fields[index] = converter(fields[index], expression, connection)
+        instance = None if fields[pk_index] is None else model.from_db(using, None, fields)
         loaded[alias] = instance
         if parent_alias is not None and loaded[parent_alias] is not None:
             loaded[parent_alias]._meta.get_field(link).set_cached_value(loaded[parent_alias], instance)

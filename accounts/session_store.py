@@ -1,19 +1,35 @@
-"""Django's database session store, reading the session's registry row (accounts.sessions) in the same query.
+"""Django's database session store, reading with the session what every request asks next.
 
-Every authenticated request needs both: the middleware checks the registry right after the session is loaded.
-One indexed join replaces two queries on every page.
+Every authenticated request needs the session's registry row (accounts.sessions: the middleware checks it right
+after the session is loaded), its account with the account's node and region (AccountBackend.get_user) and the
+account's grants (institutions.scope.scope_for). All are read in the session's query, joined by the registry's
+``user_id``, which login wrote with the account the session belongs to: one indexed query instead of four on every
+page. The account and the grants are only offered: get_user takes the account only for the id the session names
+(reading it itself otherwise), and Django still checks the session's hash against it.
 """
+
+import functools
 
 from django.contrib.sessions.backends import db
 from django.db import connections, router
 from django.utils import timezone
 
+from accounts.backends import account_from_row, account_sql, keep_read_with_session
 from accounts.models import UserSession
 from accounts.sessions import key_hash
+from institutions.scope import grant_sql, keep_grant_rows
 
-LOAD = """
-SELECT s.session_data, r.id, r.user_id, r.created_at, r.last_seen
+
+@functools.cache
+def _load_sql(using: str) -> str:
+    columns, joins, _layout = account_sql(using)
+    return f"""
+SELECT s.session_data, r.id, r.user_id, r.created_at, r.last_seen,
+    (SELECT json_agg(json_build_array(g.kind, g.node, g.codename))
+     FROM ({grant_sql(using, "r.user_id")}) AS g (kind, node, codename)),
+    {columns}
 FROM django_session s LEFT JOIN accounts_usersession r ON r.key_hash = %s
+    LEFT JOIN accounts_user u ON u.id = r.user_id {joins}
 WHERE s.session_key = %s AND s.expire_date > %s
 """
 
@@ -25,17 +41,23 @@ class SessionStore(db.SessionStore):
     def _get_session_from_db(self):
         key = self.session_key
         digest = key_hash(key)
-        with connections[router.db_for_read(self.model)].cursor() as cursor:
-            cursor.execute(LOAD, [digest, key, timezone.now()])
+        using = router.db_for_read(self.model)
+        with connections[using].cursor() as cursor:
+            cursor.execute(_load_sql(using), [digest, key, timezone.now()])
             row = cursor.fetchone()
         if row is None:
+            keep_read_with_session(None, None)
             self._session_key = None
             return None
-        data, registry_id, user_id, created_at, last_seen = row
-        registry = None
+        data, registry_id, user_id, created_at, last_seen, grants, *account_values = row
+        registry = account = None
         if registry_id is not None:
             registry = UserSession(
                 id=registry_id, user_id=user_id, key_hash=digest, created_at=created_at, last_seen=last_seen
             )
+            account = account_from_row(account_values, using)
+            if account is not None:
+                keep_grant_rows(account, [tuple(grant) for grant in grants or ()])
+        keep_read_with_session(user_id, account)
         self.registry_read = (key, registry)
         return self.model(session_key=key, session_data=data)

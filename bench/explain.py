@@ -17,7 +17,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL_TABLE = 10_000
-# Queries every authenticated request makes (session, account, grants): explained once, under "request overhead".
+# What every authenticated request reads (the session with its account and grants, accounts.session_store; the
+# account or the grants alone where a session did not offer them): explained once, under "request overhead".
 OVERHEAD = ("django_session", "accounts_usersession", "userobjectpermission", 'FROM "accounts_user"')
 
 

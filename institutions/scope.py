@@ -2,8 +2,8 @@
 
 Accounts hold django-guardian permissions on hierarchy nodes only (their own office or institution). A
 permission held on an office applies to that office and everything beneath it. The grants are read once per
-request (one small query) and cached on the user object, so every list, detail and check after that costs
-nothing extra.
+request (with the session, accounts.session_store, or else in one small query) and cached on the user object, so
+every list, detail and check after that costs nothing extra.
 """
 
 from dataclasses import dataclass, field
@@ -183,7 +183,8 @@ def scope_for(user) -> Scope:
         return cached
     scope = Scope()
     grants = {Office: {}, Institution: {}}
-    for kind, node_id, codename in _grant_rows(user):
+    rows = getattr(user, "_grant_rows_read", None)  # read with the session: keep_grant_rows
+    for kind, node_id, codename in _grant_rows(user) if rows is None else rows:
         grants[Office if kind == "office" else Institution].setdefault(node_id, set()).add(codename)
     scope.offices_granted = _by_node(Office, grants[Office], user, "office")
     scope.institutions_granted = _by_node(Institution, grants[Institution], user, "institution")
@@ -191,14 +192,21 @@ def scope_for(user) -> Scope:
     return scope
 
 
+def keep_grant_rows(user, rows) -> None:
+    """Let ``scope_for(user)`` take the grants ``rows`` (as ``_grant_rows`` gives them) read with the request's
+    session (accounts.session_store) instead of reading them itself."""
+    user._grant_rows_read = rows
+
+
 GRANT_TABLES = (("office", OfficeUserObjectPermission), ("institution", InstitutionUserObjectPermission))
 
 
 @cache
-def _grant_sql(using: str) -> str:
-    """Both grant tables in one query, written once per process from the models: built and compiled by the ORM
-    on each request (a union of two joins) it cost 0.45 ms of Python for 0.12 ms of execution (bench/README.md,
-    stop 19)."""
+def grant_sql(using: str, user: str = "%s") -> str:
+    """Both grant tables in one query of (kind of node, node id, codename), for the account whose id is the SQL
+    expression ``user`` (a parameter unless told), written once per process from the models: built and compiled by
+    the ORM on each request (a union of two joins) it cost 0.45 ms of Python for 0.12 ms of execution
+    (bench/README.md, stop 19)."""
     quote = connections[using].ops.quote_name
     permission = Permission._meta
     parts = []
@@ -208,7 +216,7 @@ def _grant_sql(using: str) -> str:
             f"SELECT '{kind}', g.{column['content_object']}, p.{quote(permission.get_field('codename').column)} "
             f"FROM {quote(model._meta.db_table)} g "
             f"JOIN {quote(permission.db_table)} p ON p.{quote(permission.pk.column)} = g.{column['permission']} "
-            f"WHERE g.{column['user']} = %s"
+            f"WHERE g.{column['user']} = {user}"
         )
     return " UNION ALL ".join(parts)
 
@@ -217,7 +225,7 @@ def _grant_rows(user):
     """(kind of node, node id, codename) of every grant of ``user``: one query for both tables."""
     using = router.db_for_read(OfficeUserObjectPermission)
     with connections[using].cursor() as cursor:
-        cursor.execute(_grant_sql(using), [user.pk] * len(GRANT_TABLES))
+        cursor.execute(grant_sql(using), [user.pk] * len(GRANT_TABLES))
         return cursor.fetchall()
 
 
@@ -236,3 +244,4 @@ def _by_node(model, perms_by_id: dict, user, own_node: str) -> dict:
 def forget_scope(user) -> None:
     """Drop the cached grants after they change (e.g. in tests or after granting)."""
     user.__dict__.pop("_scope_cache", None)
+    user.__dict__.pop("_grant_rows_read", None)

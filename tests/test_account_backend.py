@@ -1,11 +1,19 @@
 """accounts.backends.load_account reads an account with its node and the node's region in one query written once:
-the same objects select_related("office__region", "institution__region") gives, related objects attached."""
+the same objects select_related("office__region", "institution__region") gives, related objects attached. The
+session's query reads them too (accounts.session_store), with the account's grants."""
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from guardian.shortcuts import assign_perm
 
 from accounts.backends import AccountBackend, load_account
+from accounts.session_store import SessionStore
+from institutions.scope import _grant_rows, scope_for
+from tests.auth_helpers import client_logged_in
+from tests.world import PASSWORD
 
 User = get_user_model()
 ORM = User.objects.select_related("office__region", "institution__region")
@@ -56,3 +64,65 @@ def test_pages_see_the_loaded_account(world):
     assert response.status_code == 200
     assert response.context["user"].office.name == world.wuchang.name
     assert world.wuchang.name in response.content.decode()
+
+
+def _session_store_of(client) -> SessionStore:
+    return SessionStore(client.cookies["sessionid"].value)
+
+
+def test_a_page_reads_the_session_its_account_and_the_grants_in_one_query(world):
+    """accounts.session_store: the registry row, the account with its node and region, and the account's grants
+    come with the session; nothing reads them again."""
+    client = client_logged_in("wcyy", PASSWORD)
+    client.get(reverse("home"))
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("trainees:list"))
+    assert page.status_code == 200 and page.context["user"].pk == world.master.pk
+    [first, *others] = [q["sql"] for q in queries.captured_queries]
+    assert "django_session" in first and "accounts_user" in first and "userobjectpermission" in first
+    assert not [sql for sql in others if 'FROM "accounts_user"' in sql or "userobjectpermission" in sql], others
+    granted = scope_for(page.context["user"]).institutions_granted
+    assert granted == scope_for(load_account(world.master.pk)).institutions_granted
+
+
+def test_the_grants_read_with_the_session_are_those_read_alone(world):
+    """An account holding grants on both kinds of node and several on one: the same rows, in one query or two."""
+    client = world.client_for(world.wuhan_user)
+    assign_perm("view_institution", world.wuhan_user, world.yichang_hospital)
+    store = _session_store_of(client)
+    store.load()
+    account = AccountBackend().get_user(world.wuhan_user.pk)
+    assert sorted(account._grant_rows_read) == sorted(_grant_rows(world.wuhan_user))
+    assert {kind for kind, _node, _codename in account._grant_rows_read} == {"office", "institution"}
+
+
+def test_the_account_read_with_the_session_is_taken_once_and_only_for_the_id_it_was_read_for(
+    world, django_assert_num_queries
+):
+    client = client_logged_in("wcyy", PASSWORD)
+    _session_store_of(client).load()
+    with django_assert_num_queries(1):  # another id: read for itself
+        assert AccountBackend().get_user(world.staff.pk).pk == world.staff.pk
+
+    _session_store_of(client).load()
+    User.objects.filter(pk=world.master.pk).update(full_name="改名以后")
+    with django_assert_num_queries(0):  # as the session's query saw it, a moment ago
+        assert AccountBackend().get_user(world.master.pk).full_name != "改名以后"
+    with django_assert_num_queries(1):  # taken: the next asks the database
+        assert AccountBackend().get_user(world.master.pk).full_name == "改名以后"
+
+
+def test_a_session_that_is_not_found_offers_no_account(world, django_assert_num_queries):
+    client = client_logged_in("wcyy", PASSWORD)
+    _session_store_of(client).load()
+    SessionStore("no-such-session-key-0123456789ab").load()
+    with django_assert_num_queries(1):
+        assert AccountBackend().get_user(world.master.pk).pk == world.master.pk
+
+
+def test_a_disabled_account_is_refused_even_as_read_with_the_session(world):
+    client = client_logged_in("wcyy", PASSWORD)
+    User.objects.filter(pk=world.master.pk).update(is_active=False)
+    _session_store_of(client).load()
+    assert AccountBackend().get_user(world.master.pk) is None
+    assert client.get(reverse("trainees:list")).status_code == 302
