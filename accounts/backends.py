@@ -19,7 +19,8 @@ class AccountBackend(ModelBackend):
         return super().user_can_authenticate(user) and not getattr(user, "one_time_password_expired", False)
 
     def get_user(self, user_id):
-        read, _ = _read_with_session.get(), _read_with_session.set(None)
+        read = _read_with_session.get()
+        _read_with_session.set(None)  # taken once
         user = read[1] if read is not None and read[0] == user_id else load_account(user_id)
         return user if user is not None and self.user_can_authenticate(user) else None
 

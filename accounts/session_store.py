@@ -3,7 +3,7 @@
 Every authenticated request needs the session's registry row (accounts.sessions: the middleware checks it right
 after the session is loaded), its account with the account's node and region (AccountBackend.get_user) and the
 account's grants (institutions.scope.scope_for). All are read in the session's query, joined by the registry's
-``user_id``, which login wrote with the account the session belongs to: one indexed query instead of four on every
+``user_id``, which login wrote with the account the session belongs to: one indexed query instead of three on every
 page. The account and the grants are only offered: get_user takes the account only for the id the session names
 (reading it itself otherwise), and Django still checks the session's hash against it.
 """
