@@ -1,6 +1,6 @@
 from django import forms
 from django.forms.renderers import DjangoTemplates
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
 from hbwsrc.markup import escape, format_markup
 
@@ -30,8 +30,13 @@ LABEL_TEMPLATE = "django/forms/label.html"
 FIELD_TEMPLATE = "_field.html"
 
 
+NO_ATTRIBUTES = SafeString("")
+
+
 def _attributes(attrs: dict) -> str:
     """Django's widgets/attrs.html: True gives a bare attribute, False none."""
+    if not attrs:  # most options: no markup to build
+        return NO_ATTRIBUTES
     return mark_safe(
         "".join(
             format_markup(" {}", name) if value is True else format_markup(' {}="{}"', name, value)
@@ -119,11 +124,17 @@ class Select(forms.Select):
                 yield option_value, label, SELECTED if selected else NOT_SELECTED
 
         def groups():
+            ungrouped = []  # consecutive options outside any optgroup, written as one run
             for option_value, label in self.choices:
                 if isinstance(label, (list, tuple)):
+                    if ungrouped:
+                        yield None, options(ungrouped)
+                        ungrouped = []
                     yield option_value, options(label)
                 else:
-                    yield None, options([("" if option_value is None else option_value, label)])
+                    ungrouped.append(("" if option_value is None else option_value, label))
+            if ungrouped:
+                yield None, options(ungrouped)
 
         return _select_markup(name, self.build_attrs(self.attrs, attrs), groups())
 
