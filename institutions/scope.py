@@ -42,11 +42,12 @@ class Scope:
 
     # --- querysets -------------------------------------------------------------------------------------------
 
-    def _office_paths(self, perm: str = VIEW_OFFICE) -> list[str]:
+    def office_paths(self, perm: str = VIEW_OFFICE) -> list[str]:
+        """The paths of the offices where ``perm`` is held: the account's offices are those beneath them."""
         return [office.path for office, perms in self.offices_granted.items() if perm in perms]
 
     def _path_filter(self, lookup: str, perm: str = VIEW_OFFICE) -> Q | None:
-        paths = self._office_paths(perm)
+        paths = self.office_paths(perm)
         if not paths:
             return None
         return reduce(or_, (Q(**{f"{lookup}__subtree": path}) for path in paths))
@@ -60,7 +61,7 @@ class Scope:
     def offices_above(self, office: Office) -> list[Office]:
         """The offices above ``office`` that the account sees (its breadcrumbs), from the top down: none above the
         account's own, and no query where there is none to show (an account's own office, the page most opened)."""
-        paths = self._office_paths()
+        paths = self.office_paths()
         shown, above = [], ""
         for part in office.path.split("/")[:-2]:  # "1/8/12/": the ids of the offices above 12
             above += f"{part}/"

@@ -17,7 +17,6 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 from institutions.models import Office
-from institutions.scope import VIEW_OFFICE
 from trainees.models import ExamCategory, ExamYear
 
 CATEGORIES_KEY = "options:exam-categories"
@@ -54,11 +53,10 @@ def exam_year_options(region_ids, *, current_only: bool = False) -> list[tuple[i
 def office_options(scope) -> list[tuple[int, str]]:
     """(id, name) of the offices ``scope`` sees, in tree order (the paths compared byte by byte, as
     ``Institution.objects.in_tree_order()``)."""
-    granted = {office.path: office.region_id for office, perms in scope.offices_granted.items() if VIEW_OFFICE in perms}
+    paths = tuple(scope.office_paths())
     rows = []
-    for region_id in set(granted.values()):
+    for region_id in {office.region_id for office in scope.offices_granted if office.path in paths}:
         rows += _kept(OFFICES_KEY.format(region=region_id), partial(_region_offices, region_id))
-    paths = tuple(granted)
     return [(pk, name) for pk, name, path in sorted(rows, key=lambda row: row[2]) if path.startswith(paths)]
 
 
