@@ -6,11 +6,16 @@ from django.utils.functional import cached_property
 
 
 class CappedPaginator(Paginator):
-    """A paginator that counts at most ``cap`` rows (default: settings.LIST_COUNT_CAP).
+    """A paginator that counts at most ``cap`` rows (default: settings.LIST_COUNT_CAP), and only when the page asked
+    for does not tell how many there are.
 
     An exact COUNT(*) over a region office's 200,000 records reads all of them on every page view; counting
     ``SELECT ... LIMIT cap + 1`` stops early. Past the cap the list tells the user to narrow it with the filters
     (or to export it: exports are not capped).
+
+    ``get_page`` reads its page first, one row past its end: a page that ends the list (a search's only page, the
+    last page of any list) gives the count, the rows before it and on it, and no count query is run. Otherwise the
+    count runs when the page's template asks for it, as with Django's paginator.
     """
 
     def __init__(self, object_list, per_page, *, cap: int | None = None, **kwargs):
@@ -29,6 +34,23 @@ class CappedPaginator(Paginator):
     def capped(self) -> bool:
         """More rows match than were counted."""
         return self._bounded_count > self.cap
+
+    def get_page(self, number):
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            number = 1
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if number < 1 or top > self.cap or self.orphans:
+            return super().get_page(number)  # Django's answers (the first or the last page), and pages at the cap
+        rows = list(self.object_list[bottom : top + 1])
+        if len(rows) > self.per_page:  # more follow: the page exists, the count is read if asked for
+            return self._get_page(rows[: self.per_page], number, self)
+        if rows or (number == 1 and self.allow_empty_first_page):
+            self.__dict__["_bounded_count"] = bottom + len(rows)
+            return self._get_page(rows, number, self)
+        return super().get_page(number)  # past the end: counted, then the last page
 
 
 def rows_as_values(page, *columns, **annotations):

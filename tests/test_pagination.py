@@ -63,3 +63,58 @@ def test_record_list_under_the_cap_gives_the_exact_count(rworld, settings):
     response = rworld.world.client_for(rworld.world.wuhan_user).get(reverse("trainees:list"))
     page = response.context["page"]
     assert (page.paginator.count, page.paginator.capped, page.paginator.num_pages) == (60, False, 2)
+
+
+def _pages_of_users(number, cap=10_000):
+    """The page ``number`` of all accounts two a page, with the queries that read it and its count."""
+    with CaptureQueriesContext(connection) as queries:
+        page = CappedPaginator(User.objects.order_by("pk"), 2, cap=cap).get_page(number)
+        shown = [user.pk for user in page]
+        figures = (page.paginator.count, page.paginator.num_pages, page.paginator.capped)
+    return page, shown, figures, [query["sql"] for query in queries.captured_queries]
+
+
+def test_a_page_that_ends_the_list_gives_the_count_without_counting(world):
+    pks = list(User.objects.order_by("pk").values_list("pk", flat=True))
+    last = (len(pks) + 1) // 2
+    page, shown, figures, sql = _pages_of_users(last)
+    assert shown == pks[(last - 1) * 2 :]
+    assert figures == (len(pks), last, False)
+    assert len(sql) == 1 and "COUNT(" not in sql[0] and "LIMIT 3" in sql[0]
+    assert not page.has_next() and page.has_previous()
+
+
+def test_a_page_with_more_after_it_counts_once_when_asked(world):
+    pks = list(User.objects.order_by("pk").values_list("pk", flat=True))
+    assert len(pks) > 4
+    page, shown, figures, sql = _pages_of_users(2)
+    assert shown == pks[2:4]
+    assert figures == (len(pks), (len(pks) + 1) // 2, False)
+    assert len(sql) == 2 and "COUNT(" in sql[1]
+    assert page.has_next()
+
+
+def test_one_page_lists_and_empty_lists_run_one_query(world):
+    with CaptureQueriesContext(connection) as queries:
+        few = CappedPaginator(User.objects.filter(is_superuser=True).order_by("pk"), 50).get_page(1)
+        none = CappedPaginator(User.objects.none(), 50).get_page(None)
+        figures = [(page.paginator.count, page.paginator.num_pages, len(page)) for page in (few, none)]
+    assert figures == [(User.objects.filter(is_superuser=True).count(), 1, len(few)), (0, 1, 0)]
+    assert all("COUNT(" not in query["sql"] for query in queries.captured_queries)
+
+
+def test_page_numbers_out_of_range_or_not_numbers_are_djangos_first_or_last_page(world):
+    pks = list(User.objects.order_by("pk").values_list("pk", flat=True))
+    last = (len(pks) + 1) // 2
+    for asked, expected in (("x", 1), (None, 1), ("2.5", 1), ("0", last), ("-3", last), (str(last + 5), last)):
+        page, shown, figures, _sql = _pages_of_users(asked)
+        assert (page.number, shown) == (expected, pks[(expected - 1) * 2 : expected * 2]), asked
+        assert figures == (len(pks), last, False)
+
+
+def test_a_page_reaching_past_the_cap_is_cut_at_the_cap_as_before(world):
+    pks = list(User.objects.order_by("pk").values_list("pk", flat=True))
+    assert len(pks) > 4
+    page, shown, figures, _sql = _pages_of_users(2, cap=3)
+    assert shown == pks[2:3]
+    assert figures == (3, 2, True)

@@ -6,6 +6,9 @@ Small: 湖南 → 长沙市: the office account has one office above it, one sub
 Large: 湖北 → 武汉 → 武昌 → 首义路街道 → 首义片区: the office account sits four levels below the region office,
 with 50 sub-offices and 50 institutions beneath it, one institution holding 50 records (and rosters in several
 states), and a trainee with records at three institutions and in two exam years.
+
+A record list whose page ends it is not counted (hbwsrc.pagination.CappedPaginator): the one-row case skips the
+capped count the fifty-row case runs, so that count is compared apart (at most one on any page).
 """
 
 import datetime
@@ -161,12 +164,21 @@ def _queries(case: Case, page: str):
     return response, [query["sql"] for query in captured.captured_queries]
 
 
+def _is_capped_count(sql: str) -> bool:
+    return sql.startswith("SELECT COUNT(*) FROM (SELECT")  # CappedPaginator's count of a LIMITed query
+
+
+def _without(condition, sql: list[str]) -> list[str]:
+    return [query for query in sql if not condition(query)]
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_query_count_does_not_grow_with_rows_or_depth(rworld, page):
     small, large = small_case(rworld), large_case(rworld)
     _response, small_sql = _queries(small, page)
     _response, large_sql = _queries(large, page)
-    if len(small_sql) != len(large_sql):
+    assert sum(map(_is_capped_count, small_sql)) <= sum(map(_is_capped_count, large_sql)) <= 1
+    if len(_without(_is_capped_count, small_sql)) != len(_without(_is_capped_count, large_sql)):
         listing = "\n".join(
             [f"--- small ({len(small_sql)} queries)", *small_sql, f"--- large ({len(large_sql)} queries)", *large_sql]
         )
