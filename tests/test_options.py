@@ -165,3 +165,16 @@ def test_a_new_or_renamed_office_shows_on_the_next_page_and_another_regions_neve
     assert offered[str(world.yichang.pk)] == "宜昌市（更名）"
     assert str(world.hunan_office.pk) not in offered
     assert cache.get(options.OFFICES_KEY.format(region=world.hunan.pk)) is None  # no other region's offices read
+
+
+def test_offered_options_are_set_as_they_are_and_show_the_chosen_one():
+    from trainees.forms import RecordFilterForm
+
+    field = RecordFilterForm().fields["exam_year"]
+    pairs = [(7, "2026年"), (5, "2025年")]
+    options.offer(field, pairs)
+
+    assert field.widget.choices is field.choices  # not normalised again, pair by pair, into a copy
+    assert list(field.choices) == [("", "---------"), *pairs]
+    markup = field.widget.render("exam_year", 5)
+    assert '<option value="5" selected>2025年</option>' in markup and '<option value="7">2026年</option>' in markup

@@ -15,6 +15,7 @@ from functools import partial
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
+from django.utils.choices import BaseChoiceIterator
 
 from institutions.models import Office
 from trainees.models import ExamCategory, ExamYear
@@ -64,9 +65,21 @@ def _region_offices(region_id) -> list[tuple[int, str, str]]:
     return list(Office.objects.filter(region_id=region_id).values_list("pk", "name", "path"))
 
 
+class Offered(BaseChoiceIterator):
+    """Options that are already (value, label) pairs. Django normalises choices whenever they are set, pair by pair,
+    once for the field and again for its widget: some 300 pairs on an office's record list, 0.3 ms. Choice
+    iterators are taken as they are."""
+
+    def __init__(self, pairs):
+        self.pairs = pairs
+
+    def __iter__(self):
+        return iter(self.pairs)
+
+
 def offer(field, options):
     """Let a ModelChoiceField render ``options`` instead of reading its queryset for them."""
-    field.choices = ([("", field.empty_label)] if field.empty_label is not None else []) + options
+    field.choices = Offered(([("", field.empty_label)] if field.empty_label is not None else []) + options)
 
 
 def _forget(sender, instance, **kwargs):
