@@ -96,6 +96,12 @@ class Scope:
             return queryset.none()
         return queryset.filter(reduce(or_, conditions))
 
+    def seen(self) -> tuple:
+        """What the account sees, as a value to name it by: the paths of the offices whose subtrees it sees and the
+        ids of the institutions it sees beside them."""
+        own = sorted(inst.pk for inst, perms in self.institutions_granted.items() if VIEW_INSTITUTION in perms)
+        return tuple(sorted(self.office_paths())), tuple(own)
+
     def region_ids(self) -> set[int]:
         """The regions of everything the account sees (a subtree never leaves its region)."""
         return {office.region_id for office, perms in self.offices_granted.items() if VIEW_OFFICE in perms} | {

@@ -118,3 +118,53 @@ def test_a_page_reaching_past_the_cap_is_cut_at_the_cap_as_before(world):
     page, shown, figures, _sql = _pages_of_users(2, cap=3)
     assert shown == pks[2:3]
     assert figures == (3, 2, True)
+
+
+def _counts(client, params=None) -> tuple[int, object]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("trainees:list"), params or {})
+    assert response.status_code == 200
+    return sum(query["sql"].startswith("SELECT COUNT(*)") for query in queries.captured_queries), response
+
+
+def test_a_list_past_the_cap_is_counted_once_for_its_pages_and_per_account_and_filters(rworld, settings):
+    settings.LIST_COUNT_CAP = 60
+    _records(rworld, 130)
+    world = rworld.world
+    region, wuhan = world.client_for(world.region_user), world.client_for(world.wuhan_user)
+
+    counted, first = _counts(region)
+    assert counted == 1 and first.context["page"].paginator.capped
+    again, later = _counts(region, {"page": 1})
+    assert again == 0 and later.context["page"].paginator.capped
+    assert later.context["page"].paginator.num_pages == 2
+    assert [record["pk"] for record in later.context["page"].object_list] == [
+        record["pk"] for record in first.context["page"].object_list
+    ]
+    assert _counts(region, {"result": "passed"})[0] == 1  # other filters: another list
+    assert _counts(region, {"result": "passed"})[0] == 0
+    assert _counts(wuhan)[0] == 1  # another account
+
+
+def test_a_list_under_the_cap_is_counted_on_every_view_and_shows_a_new_record_at_once(rworld, settings):
+    settings.LIST_COUNT_CAP = 60
+    _records(rworld, 55)
+    client = rworld.world.client_for(rworld.world.region_user)
+    assert _counts(client)[1].context["page"].paginator.count == 55
+    world = rworld.world
+    make_record(make_person(99), world.wuchang_hospital, rworld.year, rworld.clinical, "2024-07-01", "2025-06-30")
+    counted, response = _counts(client)
+    assert counted == 1 and response.context["page"].paginator.count == 56
+
+
+def test_the_name_a_list_is_remembered_by_keeps_no_search_text(rworld):
+    from django.http import QueryDict
+
+    from trainees.views import _past_cap_key, filter_records
+
+    user = rworld.world.region_user
+    number = "420106199001011234"
+    form, _records_found = filter_records(user, QueryDict(f"q={number}"))
+    key = _past_cap_key(user, form)
+    assert number not in key and key != _past_cap_key(user, filter_records(user, QueryDict("q=42010"))[0])
+    assert key == _past_cap_key(user, filter_records(user, QueryDict(f"q={number}&page=3"))[0])

@@ -1,3 +1,5 @@
+import hashlib
+
 from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -92,15 +94,26 @@ LIST_COLUMNS = (
 )  # fmt: skip
 
 
-def paginate_records(user, records, number):
+def _past_cap_key(user, form) -> str:
+    """The name under which the list ``form`` filters for ``user`` is remembered as past the count's cap
+    (CappedPaginator): the account, what it sees, and the filters as understood, hashed (a search may be an ID
+    number)."""
+    filters = form.cleaned_data if form.is_valid() else {}
+    named = sorted((name, str(getattr(value, "pk", value))) for name, value in filters.items())
+    text = repr((user.pk, scope_for(user).seen(), named))
+    return "records:past-cap:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def paginate_records(user, records, number, past_cap_key=None):
     """One page of 50 ``records``: the ids first, then the page's rows (LIST_COLUMNS) with their eligibility.
 
     Counting and ordering only primary keys lets PostgreSQL answer from the records' (institution, created_at)
     index alone, so a region office's list costs one index pass over its own records, not a sort of full rows
     (bench/EXPLAIN.md). The rows are read by those ids within the user's records, without the filters again: the
     planner would otherwise plan the search a second time, and may start from it rather than from 50 ids.
+    ``past_cap_key`` names the list for the paginator to remember when it is past the count's cap.
     """
-    page = CappedPaginator(records.values_list("pk", flat=True), 50).get_page(number)
+    page = CappedPaginator(records.values_list("pk", flat=True), 50, past_cap_key=past_cap_key).get_page(number)
     ids = list(page.object_list)
     visible = ProbationRecord.objects.for_user(user).with_eligibility()
     rows = {row["pk"]: row for row in visible.filter(pk__in=ids).values(*LIST_COLUMNS)}
@@ -112,7 +125,7 @@ def paginate_records(user, records, number):
 @read_only
 def record_list(request):
     form, records = filter_records(request.user, request.GET)
-    page = paginate_records(request.user, records, request.GET.get("page"))
+    page = paginate_records(request.user, records, request.GET.get("page"), _past_cap_key(request.user, form))
     query = request.GET.copy()
     query.pop("page", None)
     institution = request.user.institution
