@@ -5,6 +5,8 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.middleware import OTPMiddleware as DjangoOTPMiddleware
 
 from accounts import sessions, two_factor
 
@@ -49,6 +51,23 @@ class SessionRegistryMiddleware:
             if request.user.is_authenticated and request.user.pk == user.pk:
                 sessions.rekey(key_before, key_after)
         return response
+
+
+class OTPMiddleware(DjangoOTPMiddleware):
+    """django-otp's middleware, taking the device the session passed the second factor with from the account's
+    devices read with the session (accounts.session_store) rather than in a query of its own. As django-otp does,
+    a device that is not the account's or not confirmed does not count, and is forgotten by the session."""
+
+    def _verify_user_sync(self, request, user):
+        persistent_id = request.session.get(DEVICE_ID_SESSION_KEY) if user.is_authenticated else None
+        if not persistent_id:
+            return super()._verify_user_sync(request, user)
+        read, device = two_factor.device_read_with_session(user, self._normalize_persistent_id(persistent_id))
+        if not read:
+            return super()._verify_user_sync(request, user)
+        self._init_user_fields(user)
+        user.otp_device = self._finalize_device(request, user, device)
+        return user
 
 
 class NoStoreMiddleware:

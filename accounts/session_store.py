@@ -1,11 +1,13 @@
 """Django's database session store, reading with the session what every request asks next.
 
 Every authenticated request needs the session's registry row (accounts.sessions: the middleware checks it right
-after the session is loaded), its account with the account's node and region (AccountBackend.get_user) and the
-account's grants (institutions.scope.scope_for). All are read in the session's query, joined by the registry's
-``user_id``, which login wrote with the account the session belongs to: one indexed query instead of three on every
-page. The account and the grants are only offered: get_user takes the account only for the id the session names
-(reading it itself otherwise), and Django still checks the session's hash against it.
+after the session is loaded), its account with the account's node and region (AccountBackend.get_user), the
+account's grants (institutions.scope.scope_for) and, where the session passed the second factor, the device it
+passed with (accounts.middleware.OTPMiddleware). All are read in the session's query, joined by the registry's
+``user_id``, which login wrote with the account the session belongs to: one indexed query instead of four on every
+page. The account, the grants and the devices are only offered: get_user takes the account only for the id the
+session names (reading it itself otherwise), Django still checks the session's hash against it, and django-otp
+still checks that the device is the account's and confirmed.
 """
 
 import functools
@@ -17,6 +19,7 @@ from django.utils import timezone
 from accounts.backends import account_from_row, account_sql, keep_read_with_session
 from accounts.models import UserSession
 from accounts.sessions import key_hash
+from accounts.two_factor import device_sql, keep_devices
 from institutions.scope import grant_sql, keep_grant_rows
 
 
@@ -27,6 +30,7 @@ def _load_sql(using: str) -> str:
 SELECT s.session_data, r.id, r.user_id, r.created_at, r.last_seen,
     (SELECT json_agg(json_build_array(g.kind, g.node, g.codename))
      FROM ({grant_sql(using, "r.user_id")}) AS g (kind, node, codename)),
+    (SELECT json_agg(json_build_array(d.id, d.row)) FROM ({device_sql(using, "r.user_id")}) AS d (id, row)),
     {columns}
 FROM django_session s LEFT JOIN accounts_usersession r ON r.key_hash = %s
     LEFT JOIN accounts_user u ON u.id = r.user_id {joins}
@@ -49,7 +53,7 @@ class SessionStore(db.SessionStore):
             keep_read_with_session(None, None)
             self._session_key = None
             return None
-        data, registry_id, user_id, created_at, last_seen, grants, *account_values = row
+        data, registry_id, user_id, created_at, last_seen, grants, devices, *account_values = row
         registry = account = None
         if registry_id is not None:
             registry = UserSession(
@@ -58,6 +62,7 @@ class SessionStore(db.SessionStore):
             account = account_from_row(account_values, using)
             if account is not None:
                 keep_grant_rows(account, [tuple(grant) for grant in grants or ()])
+                keep_devices(account, devices or ())
         keep_read_with_session(user_id, account)
         self.registry_read = (key, registry)
         return self.model(session_key=key, session_data=data)

@@ -6,12 +6,13 @@ Whether a session must pass the second factor is decided at login (``SESSION_FLA
 query per request; the role rule is checked on every request as well, so a role given later still applies.
 """
 
+import functools
 import time
 from base64 import b32encode
 
 import segno
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, router, transaction
 from django_otp import devices_for_user, user_has_device
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -21,6 +22,9 @@ SESSION_FLAG = "two_factor_required"
 TOTP_NAME = "authenticator"
 RECOVERY_NAME = "recovery codes"
 PENDING_KEY = "two_factor_pending_key"
+
+
+DEVICE_MODELS = {model.model_label(): model for model in (TOTPDevice, StaticDevice)}
 
 
 def required_by_role(user) -> bool:
@@ -114,3 +118,39 @@ def delete_devices(user) -> int:
     for model in (TOTPDevice, StaticDevice):
         removed += model.objects.filter(user=user).delete()[1].get(model._meta.label, 0)
     return removed
+
+
+@functools.cache
+def device_sql(using: str, user: str) -> str:
+    """(persistent id, the row as JSON) of every second-factor device of the account whose id is the SQL expression
+    ``user``. The session's query reads them (accounts.session_store): django-otp read the device a session passed
+    the second factor with on every request, an ORM query (accounts.middleware.OTPMiddleware)."""
+    quote = connections[using].ops.quote_name
+    parts = []
+    for label, model in DEVICE_MODELS.items():
+        meta = model._meta
+        parts.append(
+            f"SELECT '{label}/' || d.{quote(meta.pk.column)}, to_jsonb(d) FROM {quote(meta.db_table)} d "
+            f"WHERE d.{quote(meta.get_field('user').column)} = {user}"
+        )
+    return " UNION ALL ".join(parts)
+
+
+def keep_devices(account, rows) -> None:
+    """Keep on ``account`` its devices read with the session: (persistent id, JSON row) pairs."""
+    account._devices_read = dict(rows)
+
+
+def device_read_with_session(user, persistent_id: str):
+    """(True, the device ``persistent_id`` names or None) when the session's query read ``user``'s devices; (False,
+    None) when it did not, and they are to be read as django-otp reads them."""
+    rows = getattr(user, "_devices_read", None)
+    if rows is None:
+        return False, None
+    row = rows.get(persistent_id)
+    if row is None:
+        return True, None
+    model = DEVICE_MODELS[persistent_id.partition("/")[0]]
+    fields = model._meta.concrete_fields
+    values = [field.to_python(row[field.column]) for field in fields]
+    return True, model.from_db(router.db_for_read(model), [field.attname for field in fields], values)

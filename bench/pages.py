@@ -14,8 +14,9 @@ Less noisy than the load benchmark, and it says where to look: planning far abov
 joined in one query; queries a small part of the page's time means the time goes to Python (the ORM turning rows
 into objects, the templates): profile that page (``py-spy record`` on gunicorn's workers, or cProfile).
 
-As in explain.py, the second factor is not asked (its middleware is left out): the region office's pages run one
-query fewer than in production. The dashboard is measured as served (its board kept for DASHBOARD_CACHE_SECONDS).
+As in explain.py, the second factor is not asked (its middleware is left out), so the region office's pages skip
+the check of the device the session passed it with (read with the session since stop 24). The dashboard is
+measured as served (its board kept for DASHBOARD_CACHE_SECONDS).
 """
 
 import argparse

@@ -72,7 +72,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # Idle and absolute timeouts, sessions ended elsewhere; then who passed the second factor.
     "accounts.middleware.SessionRegistryMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.OTPMiddleware",
     "accounts.middleware.NoStoreMiddleware",
     "pghistory.middleware.HistoryMiddleware",
     "accounts.middleware.PasswordChangeRequiredMiddleware",

@@ -5,8 +5,11 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -284,3 +287,61 @@ def test_the_system_administrator_resets_a_region_office_account_from_the_server
     [event] = events(AuditEvent.Kind.TWO_FACTOR_RESET, world.region_user)
     assert event.actor is None and event.actor_username == "manage.py reset_two_factor"
     assert event.changes == {"devices": 1, "reason": "工单 2026-001"}
+
+
+# --- the device read with the session ------------------------------------------------------------------------------
+
+
+def _verified_with(client, token):
+    response = client.post(VERIFY, {"token": token})
+    assert response.status_code == 302
+    return client
+
+
+def _fields(device) -> list:
+    return [getattr(device, field.attname) for field in type(device)._meta.concrete_fields]
+
+
+def test_a_verified_sessions_page_reads_its_device_with_the_session_as_django_otp_would(world):
+    device = authenticator_for(world.region_user)
+    client = _verified_with(client_logged_in("hubei", PASSWORD), code_for(device))
+    url = world.hubei_office.get_absolute_url()
+    client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+
+    user = response.wsgi_request.user
+    assert response.status_code == 200 and user.is_verified()
+    reads = [query["sql"] for query in queries.captured_queries if "otp_totp_totpdevice" in query["sql"]]
+    assert len(reads) == 1 and "django_session" in reads[0]
+    assert type(user.otp_device) is TOTPDevice
+    assert _fields(user.otp_device) == _fields(TOTPDevice.objects.get(pk=device.pk))
+
+
+def test_a_session_passed_with_a_recovery_code_reads_that_device_too(world):
+    client = client_logged_in("hubei", PASSWORD)
+    codes = set_up_authenticator(client)
+    client.post(reverse("accounts:logout"))
+    client = _verified_with(client_logged_in("hubei", PASSWORD), codes[0])
+
+    user = client.get(world.hubei_office.get_absolute_url()).wsgi_request.user
+    assert type(user.otp_device) is StaticDevice
+    assert _fields(user.otp_device) == _fields(StaticDevice.objects.get(user=world.region_user))
+
+
+def test_a_device_unconfirmed_or_gone_after_login_no_longer_counts(world):
+    device = authenticator_for(world.region_user)
+    client = _verified_with(client_logged_in("hubei", PASSWORD), code_for(device))
+    url = world.hubei_office.get_absolute_url()
+    assert client.get(url).status_code == 200
+
+    # No confirmed authenticator left: the account is sent to set one up again.
+    TOTPDevice.objects.filter(pk=device.pk).update(confirmed=False)  # no signal: as SQL run by hand
+    assert client.get(url)["Location"].startswith(SETUP)
+    assert DEVICE_ID_SESSION_KEY not in client.session
+
+    TOTPDevice.objects.filter(pk=device.pk).update(confirmed=True)
+    client = _verified_with(client_logged_in("hubei", PASSWORD), code_for(device, steps_ahead=1))
+    assert client.get(url).status_code == 200
+    TOTPDevice.objects.filter(pk=device.pk).delete()
+    assert client.get(url)["Location"].startswith(SETUP)
