@@ -6,6 +6,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.db import connections, router
 
 from institutions.models import Institution, Office, Region
+from trainees.models import ExamYear, keep_current_exam_year
 
 
 class AccountBackend(ModelBackend):
@@ -34,16 +35,21 @@ def keep_read_with_session(user_id, account) -> None:
     _read_with_session.set(None if user_id is None else (user_id, account))
 
 
+# Joins a region to its current exam year (at most one: examyear_one_current), rather than by a foreign key.
+CURRENT_YEAR = "current exam year"
+
 # The account and what every request needs of it: its office or institution (the layout names it, the scope starts
-# from it) and that node's region (the current exam year), as select_related("office__region",
-# "institution__region") would read them. (alias, model, the joined model's alias and foreign key); the account
-# first.
+# from it), that node's region as select_related("office__region", "institution__region") would read them, and the
+# region's current exam year (the filing pages, the roster, the dashboard: trainees.models.current_exam_year).
+# (alias, model, the joined model's alias, and the foreign key to follow from it or CURRENT_YEAR); the account first.
 ACCOUNT_JOINS = (
     ("u", get_user_model(), None, None),
     ("o", Office, "u", "office"),
     ("o_r", Region, "o", "region"),
+    ("o_y", ExamYear, "o_r", CURRENT_YEAR),
     ("i", Institution, "u", "institution"),
     ("i_r", Region, "i", "region"),
+    ("i_y", ExamYear, "i_r", CURRENT_YEAR),
 )
 
 
@@ -69,7 +75,13 @@ def account_sql(using: str) -> tuple[str, str, list]:
             for converter in connection.ops.get_db_converters(column) + field.get_db_converters(connection):
                 converters.append((index, converter, column))
         layout.append((model, len(fields), fields.index(model._meta.pk), converters))
-        if parent_alias is not None:
+        if link == CURRENT_YEAR:
+            region, current = (quote(model._meta.get_field(name).column) for name in ("region", "is_current"))
+            joins.append(
+                f"LEFT JOIN {quote(model._meta.db_table)} {alias} ON {alias}.{region} = "
+                f"{parent_alias}.{quote(models_by_alias[parent_alias]._meta.pk.column)} AND {alias}.{current}"
+            )
+        elif parent_alias is not None:
             column = models_by_alias[parent_alias]._meta.get_field(link).column
             joins.append(
                 f"LEFT JOIN {quote(model._meta.db_table)} {alias} "
@@ -104,8 +116,13 @@ def account_from_row(values, using):
             fields[index] = converter(fields[index], expression, connection)
         instance = None if fields[pk_index] is None else model.from_db(using, None, fields)
         loaded[alias] = instance
-        if parent_alias is not None and loaded[parent_alias] is not None:
-            loaded[parent_alias]._meta.get_field(link).set_cached_value(loaded[parent_alias], instance)
+        parent = loaded.get(parent_alias)
+        if parent is None:
+            continue
+        if link == CURRENT_YEAR:
+            keep_current_exam_year(parent, instance)
+        else:
+            parent._meta.get_field(link).set_cached_value(parent, instance)
     return loaded[ACCOUNT_JOINS[0][0]]
 
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,11 +14,11 @@ from accounts import audit
 from accounts.models import AuditEvent
 from hbwsrc.db import get_or_404
 from institutions.models import Office
-from institutions.scope import scope_for
+from institutions.scope import VIEW_OFFICE, scope_for
 from reports import charts, dashboard
 from reports.models import Roster
 from trainees.exports import SheetSpec, csv_bytes, file_response, xlsx_bytes
-from trainees.models import ExamYear
+from trainees.models import current_exam_year
 
 
 def _office_for(request, public_id=None) -> Office:
@@ -25,17 +26,22 @@ def _office_for(request, public_id=None) -> Office:
     user = request.user
     if user.office_id is None:
         raise PermissionDenied
-    offices = scope_for(user).offices().select_related("region")
-    if public_id is None:
-        return get_or_404(offices, pk=user.office_id)
-    return get_or_404(offices, public_id=public_id)
+    scope = scope_for(user)
+    if public_id is None:  # the account's own, read with its session
+        if not scope.has_office_perm(VIEW_OFFICE, user.office):
+            raise Http404
+        return user.office
+    office = get_or_404(scope.offices(), public_id=public_id)
+    if office.region_id == user.office.region_id:  # a subtree keeps to its region: the account's, read with its session
+        office.region = user.office.region
+    return office
 
 
 @never_cache
 @login_required
 def dashboard_view(request, public_id=None):
     office = _office_for(request, public_id)
-    exam_year = ExamYear.objects.current_for(office.region)
+    exam_year = current_exam_year(office.region)
     context = {"office": office, "exam_year": exam_year, "crumbs": scope_for(request.user).offices_above(office)}
     if exam_year is not None:
         board = dashboard.current(office, exam_year)
@@ -99,7 +105,7 @@ def _export(request, office, exam_year, institutions, fmt):
 def not_submitted_view(request, public_id):
     """Institutions beneath the office that have not submitted this year's roster, with their contacts."""
     office = _office_for(request, public_id)
-    exam_year = ExamYear.objects.current_for(office.region)
+    exam_year = current_exam_year(office.region)
     if exam_year is None:
         return render(request, "reports/not_submitted.html", {"office": office, "exam_year": None})
     institutions = dashboard.not_submitted(office, exam_year)

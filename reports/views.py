@@ -17,7 +17,7 @@ from institutions.scope import scope_for
 from reports import actions
 from reports.forms import FilingFilterForm, ReopenForm, ReturnForm, ScanForm
 from reports.models import Roster, RosterEntry, institutions_filing_as
-from trainees.models import ExamYear
+from trainees.models import current_exam_year
 
 
 def _roster_for(request, public_id) -> Roster:
@@ -26,7 +26,7 @@ def _roster_for(request, public_id) -> Roster:
 
 
 def _current_year(region):
-    year = ExamYear.objects.current_for(region)
+    year = current_exam_year(region)
     if year is None:
         raise Http404(_("No current exam year."))
     return year
@@ -46,7 +46,7 @@ def roster_home(request):
     institution = request.user.institution
     if institution is None:
         return redirect("reports:filing_list")
-    exam_year = ExamYear.objects.current_for(institution.region)
+    exam_year = current_exam_year(institution.region)
     context = {"institution": institution, "exam_year": exam_year}
     if exam_year is not None:
         qualifying, refused = actions.draft_rows(institution, exam_year, DRAFT_COLUMNS)

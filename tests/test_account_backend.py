@@ -126,3 +126,51 @@ def test_a_disabled_account_is_refused_even_as_read_with_the_session(world):
     _session_store_of(client).load()
     assert AccountBackend().get_user(world.master.pk) is None
     assert client.get(reverse("trainees:list")).status_code == 302
+
+
+@pytest.mark.parametrize("who", ["region_user", "wuchang_user", "master"])
+def test_the_account_is_read_with_its_regions_current_exam_year(rworld, who, django_assert_num_queries):
+    from trainees.models import ExamYear, current_exam_year
+
+    account = getattr(rworld.world, who)
+    with django_assert_num_queries(1):
+        user = load_account(account.pk)
+        year = current_exam_year(user.node.region)
+        assert year.region is user.node.region  # attached: no further query
+    assert _fields(year) == _fields(ExamYear.objects.get(region=account.node.region_id, is_current=True))
+
+
+def test_a_region_without_a_current_year_reads_as_none_and_another_region_from_the_database(
+    world, django_assert_num_queries
+):
+    from trainees.models import current_exam_year
+
+    with django_assert_num_queries(1):
+        user = load_account(world.wuchang_user.pk)
+        assert current_exam_year(user.office.region) is None
+    with django_assert_num_queries(1):
+        assert current_exam_year(world.hunan) is None  # not read with an account: asked of the database
+
+
+def test_the_filing_pages_take_the_current_year_read_with_the_session_and_see_a_new_one_at_once(rworld):
+    from trainees.models import ExamYear
+
+    world = rworld.world
+    office, master = world.client_for(world.region_user), world.client_for(world.master)
+    pages = ((office, reverse("reports:filing_list")), (office, reverse("reports:dashboard")),
+             (master, reverse("reports:roster_home")))  # fmt: skip
+    for client, url in pages:
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.context["exam_year"] == rworld.year
+        assert not [query for query in queries.captured_queries if 'FROM "trainees_examyear"' in query["sql"]]
+
+    ExamYear.objects.filter(pk=rworld.year.pk).update(is_current=False)
+    later = ExamYear.objects.create(
+        region=rworld.year.region, year=rworld.year.year + 1, cutoff=rworld.year.cutoff, is_current=True,
+        entry_opens=rworld.year.entry_opens, entry_closes=rworld.year.entry_closes,
+        filing_opens=rworld.year.filing_opens, filing_closes=rworld.year.filing_closes,
+    )  # fmt: skip
+    for client, url in pages:
+        assert client.get(url).context["exam_year"] == later

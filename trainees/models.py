@@ -29,6 +29,24 @@ class ExamYearQuerySet(models.QuerySet):
         return self.filter(region=region, is_current=True).first()
 
 
+CURRENT_EXAM_YEAR = "_current_exam_year_read"
+
+
+def current_exam_year(region):
+    """``region``'s current exam year, or None: the one read with the account's session when ``region`` is the
+    account's own, as read then (accounts.backends.account_sql), else from the database."""
+    if CURRENT_EXAM_YEAR in region.__dict__:
+        return region.__dict__[CURRENT_EXAM_YEAR]
+    return ExamYear.objects.current_for(region)
+
+
+def keep_current_exam_year(region, exam_year) -> None:
+    """Let ``current_exam_year(region)`` take ``exam_year`` (the region's current one, or None), read with it."""
+    region.__dict__[CURRENT_EXAM_YEAR] = exam_year
+    if exam_year is not None:
+        ExamYear.region.field.set_cached_value(exam_year, region)
+
+
 class ExamYear(models.Model):
     """One year's exam (考试年度) in one region, with its dates. Only one year is current per region."""
 
