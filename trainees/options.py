@@ -67,7 +67,7 @@ def _region_offices(region_id) -> list[tuple[int, str, str]]:
 
 class Offered(BaseChoiceIterator):
     """Options that are already (value, label) pairs. Django normalises choices whenever they are set, pair by pair,
-    once for the field and again for its widget: some 300 pairs on an office's record list, 0.3 ms. Choice
+    once for the field and again for its widget: some 300 pairs, 0.6 ms of a region office's record list. Choice
     iterators are taken as they are."""
 
     def __init__(self, pairs):
