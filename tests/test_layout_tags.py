@@ -46,14 +46,23 @@ TEMPLATE_HEADER = Template(
   {% endif %}"""  # noqa: E501
 )
 HEADER = Template("{% load layout %}{% site_header %}")
+# The footer's language switch as templates/base.html wrote it before (stop 25).
+TEMPLATE_LANGUAGE_FORM = Template(
+    """{% load i18n layout %}<form action="{% fixed_url 'set_language' %}" method="post" class="inline">{% csrf_token %}
+    <input name="next" type="hidden" value="{{ request.get_full_path }}">
+    {% get_available_languages as LANGUAGES %}
+    {% for code, name in LANGUAGES %}<button type="submit" name="language" value="{{ code }}" class="link">{{ name }}</button>{% endfor %}
+  </form>"""  # noqa: E501
+)
+LANGUAGE_FORM = Template("{% load layout %}{% language_form %}")
 CSRF_VALUE = re.compile(r'value="([A-Za-z0-9]{64})"')
 VIEWNAMES = [name for _label, name, _who in MENU] + [name for _label, name in ACCOUNT_LINKS] + ["accounts:logout"]
 
 
-def render_both(user) -> tuple[str, str]:
+def render_both(user, reference=TEMPLATE_HEADER, tag=HEADER, path="/records/") -> tuple[str, str]:
     """The header for ``user`` as the template wrote it and as site_header writes it, whitespace squeezed and the
     CSRF token (masked afresh for each) named by its secret."""
-    request = RequestFactory().get("/records/")
+    request = RequestFactory().get(path)
     request.user, request.session = user, SessionStore()
     get_token(request)
 
@@ -62,7 +71,7 @@ def render_both(user) -> tuple[str, str]:
 
     return tuple(
         squeeze(CSRF_VALUE.sub(unmasked, template.render(RequestContext(request, {}))))
-        for template in (TEMPLATE_HEADER, HEADER)
+        for template in (reference, tag)
     )
 
 
@@ -124,7 +133,8 @@ def test_each_kind_of_account_sees_its_menu(world, superuser):
 def test_the_menu_follows_the_language(world):
     with translation.override("en"):
         english = render_both(world.region_user)[1]
-    chinese = render_both(world.region_user)[1]
+    with translation.override("zh-hans"):
+        chinese = render_both(world.region_user)[1]
     assert ">Probation records<" in english and ">Log out<" in english
     assert ">Probation records<" not in chinese and english != chinese
 
@@ -147,3 +157,26 @@ def test_the_menu_links_of_a_page_are_the_reversed_urls(world):
     body = logged_in(world.region_user).get(reverse("trainees:list")).content.decode()
     for viewname in ("trainees:list", "reports:dashboard", "trainees:exam_years", "accounts:sessions"):
         assert f'href="{reverse(viewname)}"' in body
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_language_form_is_the_markup_the_template_wrote(world, language):
+    path = '/records/?q=a"b&result=<passed>'
+    with translation.override(language):
+        from_template, from_python = render_both(world.staff, TEMPLATE_LANGUAGE_FORM, LANGUAGE_FORM, path)
+    assert from_python == from_template
+    assert 'value="/records/?q=a%22b&amp;result=%3Cpassed%3E"' in from_python
+    assert 'name="csrfmiddlewaretoken"' in from_python and from_python.count("<button") == 2
+
+
+def test_the_language_buttons_name_each_language_in_the_language_shown(world):
+    with translation.override("en"):
+        english = render_both(world.staff, TEMPLATE_LANGUAGE_FORM, LANGUAGE_FORM)[1]
+    with translation.override("zh-hans"):
+        chinese = render_both(world.staff, TEMPLATE_LANGUAGE_FORM, LANGUAGE_FORM)[1]
+    assert ">Simplified Chinese<" in english and ">简体中文<" in chinese
+
+
+def test_the_language_form_without_a_request_comes_back_nowhere():
+    html = LANGUAGE_FORM.render(Context({}))
+    assert 'name="next" type="hidden" value=""' in html and "csrfmiddlewaretoken" not in html
