@@ -51,35 +51,52 @@ class LookupForm(forms.Form):
         return cleaned
 
 
-def records_in_region(id_type: str, id_number: str, region_id: int) -> list[ProbationRecord]:
-    """The person's records at the region's institutions, withdrawn ones included, newest exam year first."""
+# What the page shows of a record and its joined rows, read as values: no model instance is made, and the query
+# compiles four tables' columns rather than every column of six (records_in_region 4.2 -> 3.2 ms in-process).
+RECORD_COLUMNS = (
+    "public_id", "person_id", "exam_year_id", "category_id", "start_date", "end_date", "result", "is_fresh_graduate",
+    "withdrawn_at", "person__name", "person__id_number", "institution__name", "institution__office__name",
+    "exam_year__year", "category__code", "category__name",
+)  # fmt: skip
+
+
+def records_in_region(id_type: str, id_number: str, region_id: int) -> list[dict]:
+    """The person's records at the region's institutions (dicts of RECORD_COLUMNS and ``on_filed_roster``),
+    withdrawn ones included, newest exam year first."""
     on_filed_roster = RosterEntry.objects.filter(record=OuterRef("pk"), roster__status=Roster.Status.ACCEPTED)
     return list(
-        ProbationRecord.objects.filter(
-            person__id_type=id_type, person__id_number=id_number, region_id=region_id
-        )
-        .select_related("person", "institution__office", "exam_year", "category")
-        .annotate(on_filed_roster=Exists(on_filed_roster))
+        ProbationRecord.objects.filter(person__id_type=id_type, person__id_number=id_number, region_id=region_id)
         .order_by("-exam_year__year", "category__code", "start_date", "pk")
+        .values(*RECORD_COLUMNS, on_filed_roster=Exists(on_filed_roster))
     )
 
 
-def group_by_year(records: list[ProbationRecord]) -> list[dict]:
-    """[{exam_year, records, eligibility: [(category, Eligibility or None)]}], with one query for all pairs."""
+def group_by_year(records: list[dict]) -> list[dict]:
+    """[{year, records, eligibility: [(category label, category code, Eligibility or None)]}], with one query for
+    all pairs; each record gains its result's label."""
     if not records:
         return []
     rows = Eligibility.objects.filter(
-        person_id=records[0].person_id,
-        exam_year_id__in={r.exam_year_id for r in records},
-        category_id__in={r.category_id for r in records},
+        person_id=records[0]["person_id"],
+        exam_year_id__in={r["exam_year_id"] for r in records},
+        category_id__in={r["category_id"] for r in records},
     )
     eligibility = {(row.exam_year_id, row.category_id): row for row in rows}
+    results = dict(ProbationRecord.Result.choices)
     years: dict[int, dict] = {}
     for record in records:
-        year = years.setdefault(record.exam_year_id, {"exam_year": record.exam_year, "records": [], "categories": {}})
+        record["result_label"] = results.get(record["result"], record["result"])
+        year = years.setdefault(
+            record["exam_year_id"], {"year": record["exam_year__year"], "records": [], "categories": {}}
+        )
         year["records"].append(record)
         year["categories"].setdefault(
-            record.category_id, (record.category, eligibility.get((record.exam_year_id, record.category_id)))
+            record["category_id"],
+            (
+                f"{record['category__code']} {record['category__name']}",  # ExamCategory.__str__
+                record["category__code"],
+                eligibility.get((record["exam_year_id"], record["category_id"])),
+            ),
         )
     return [{**year, "eligibility": list(year.pop("categories").values())} for year in years.values()]
 
@@ -121,7 +138,12 @@ def lookup(request):
             # A blank form: the page shows the number masked, never the full number typed.
             "form": LookupForm(initial={"id_type": id_type}),
             "searched": True,
-            "person": records[0].person if records else None,
+            "person": {
+                "name": records[0]["person__name"],
+                "masked_id_number": mask_id_number(records[0]["person__id_number"]),
+            }
+            if records
+            else None,
             "years": group_by_year(records),
         },
     )

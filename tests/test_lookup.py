@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from accounts.models import AuditEvent
 from hbwsrc import ratelimit
 from reports.models import Roster, RosterEntry
-from tests.record_helpers import exam_year, make_person, make_record
+from tests.record_helpers import IN_PROGRESS, exam_year, make_person, make_record
 from trainees.models import mask_id_number
 
 LOOKUP = reverse("reports:lookup")
@@ -173,6 +173,25 @@ def test_a_person_with_less_than_a_year_is_shown_as_insufficient_with_the_shortf
     assert zh("Less than one year") in item
     assert zh("Probation adds up to less than one year, %(days)s days short.") % {"days": 150} in item
     assert zh("Eligible") not in item
+
+
+def test_each_row_shows_the_period_result_and_category_and_the_heading_the_masked_number(rworld, person):
+    world = rworld.world
+    passed = make_record(person, world.wuchang_hospital, rworld.year, rworld.clinical, "2024-07-01", "2025-01-31")
+    ongoing = make_record(
+        person, world.yichang_hospital, rworld.year, rworld.clinical, "2025-02-01", None, IN_PROGRESS,
+        is_fresh_graduate=True,
+    )  # fmt: skip
+    page = lookup(world, world.wuchang_user, person.id_number).content.decode()
+    first, second = row(page, passed), row(page, ongoing)
+    assert "2024-07-01 – 2025-01-31" in first and zh("Passed") in first and rworld.clinical.name in first
+    assert "武昌区" in first and "宜昌市" in second
+    assert f"2025-02-01 – {zh('ongoing')}" in second and zh("Under assessment") in second
+    assert zh("fresh graduate") in second and zh("fresh graduate") not in first
+    assert f"{rworld.clinical.code} {rworld.clinical.name}:" in eligibility_item(page, rworld.clinical)
+    heading = re.search(r'<h2 id="lookup-person">(.*?)</h2>', page).group(1)
+    assert "张三" in heading and person.masked_id_number in heading and person.id_number not in page
+    assert page.index(first) < page.index(second)  # by start date within a year and category
 
 
 def test_only_records_on_an_accepted_roster_are_marked_as_on_a_filed_roster(rworld, records, person):
