@@ -85,12 +85,13 @@ def _previous_version(roster):
     )
 
 
-def compare_versions(previous, current) -> dict:
-    """Who was added, removed or changed between two versions, keyed by the person's ID number."""
+def compare_versions(previous, current, current_entries=None) -> dict:
+    """Who was added, removed or changed between two versions, keyed by the person's ID number (``current``'s
+    entries as read already, if they are)."""
     if previous is None:
         return {"added": [], "removed": [], "changed": []}
     before = {e.id_number: e for e in previous.entries.all()}
-    after = {e.id_number: e for e in current.entries.all()}
+    after = {e.id_number: e for e in (current.entries.all() if current_entries is None else current_entries)}
     changed = []
     for number in before.keys() & after.keys():
         differences = [
@@ -117,21 +118,21 @@ def roster_detail(request, public_id):
     roster = _roster_for(request, public_id)
     user = request.user
     is_own = user.institution_id == roster.institution_id
-    can_review = actions.can_review(user, roster)
     previous = _previous_version(roster)
+    entries = list(roster.entries.all())
+    allowed = actions.allowed_for(user, roster)
     return render(
         request,
         "reports/roster_detail.html",
         {
             "roster": roster,
-            "entries": roster.entries.all(),
+            "entries": entries,
+            "markable": "return" in allowed,
             "previous": previous,
-            "diff": compare_versions(previous, roster),
+            "diff": compare_versions(previous, roster, entries),
             "is_own": is_own,
-            "can_review": can_review,
-            "actions": actions.allowed_for(user, roster),
+            "actions": allowed,
             "scan_form": ScanForm() if is_own else None,
-            "return_form": ReturnForm(roster=roster) if can_review else None,
         },
     )
 

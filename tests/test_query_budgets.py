@@ -36,6 +36,7 @@ class Case:
     institution: object
     record: object
     lookup_number: str
+    roster: object
 
 
 def _roster(institution, year, version, status, user, records):
@@ -66,13 +67,16 @@ def small_case(rworld) -> Case:
     Office.objects.create(region=world.hunan, parent=changsha, name="芙蓉区", kind="county")
     hospital = complete_profile(Institution.objects.create(office=changsha, name="长沙市第一医院"), 90)
     record = make_record(make_person(1), hospital, rworld.hunan_year, rworld.clinical, "2025-07-01", "2026-06-30")
+    master = make_account("cs1y", hospital, master=True)
+    _roster(hospital, rworld.hunan_year, 1, Roster.Status.RETURNED, master, [record])
     return Case(
         office_user=make_account("changsha", changsha),
         office=changsha,
-        master=make_account("cs1y", hospital, master=True),
+        master=master,
         institution=hospital,
         record=record,
         lookup_number=record.person.id_number,
+        roster=_roster(hospital, rworld.hunan_year, 2, Roster.Status.SUBMITTED, master, [record]),
     )
 
 
@@ -95,7 +99,7 @@ def large_case(rworld) -> Case:
     ]
     # Rosters: the big institution's returned first version and its current one; other institutions in every state.
     _roster(big, rworld.year, 1, Roster.Status.RETURNED, master, records[:10])
-    _roster(big, rworld.year, 2, Roster.Status.SUBMITTED, master, records)
+    roster = _roster(big, rworld.year, 2, Roster.Status.SUBMITTED, master, records)
     for n, status in enumerate([Roster.Status.FINALISED, Roster.Status.ACCEPTED, Roster.Status.CANCELLED], start=1):
         record = make_record(
             make_person(200 + n), institutions[n], rworld.year, rworld.clinical, "2025-07-01", "2026-06-30"
@@ -115,6 +119,7 @@ def large_case(rworld) -> Case:
         institution=big,
         record=records[-1],
         lookup_number=trainee.id_number,
+        roster=roster,
     )
 
 
@@ -148,6 +153,8 @@ PAGES = {
         lambda c: ("post", reverse("reports:lookup"), {"id_type": "resident", "id_number": c.lookup_number}),
     ),
     "dashboard": ("office_user", lambda c: ("get", reverse("reports:dashboard"), None)),
+    "roster detail (institution)": ("master", lambda c: ("get", c.roster.get_absolute_url(), None)),
+    "roster detail (office reviewing)": ("office_user", lambda c: ("get", c.roster.get_absolute_url(), None)),
 }
 
 
@@ -195,3 +202,5 @@ def test_the_large_case_shows_its_rows(rworld):
     assert response.context["page"].paginator.count == ROWS + 1
     assert large.office_user.office.depth == 4
     assert datetime.date.today() <= rworld.year.entry_closes
+    response, _sql = _queries(large, "roster detail (office reviewing)")
+    assert response.content.decode().count('name="flagged"') == ROWS
