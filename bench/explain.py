@@ -150,6 +150,8 @@ NOTES = {
     "`reports.models.CURRENT_ROSTERS_SQL`), then the institutions by primary key; O(the region's rosters of "
     "the year), where probing each institution's latest roster was O(subtree institutions) (31 + 11 ms here).",
     "eligibility lookup (POST)": "`person_unique_id`, then the person's records by `record_person_year_cat_idx`.",
+    "roster page, largest roster": "The roster by `public_id` (unique), its rows by the index on their roster, the "
+    "version before it by `roster_unique_version` (read backwards).",
     "dashboard": "One facts query: per institution, records by `reports_dash_record_institution_idx` and eligible "
     "persons from `reports_eligible_at_institution` (kept by triggers, reports migrations 0004-0005) by its "
     "partial indexes, grouped into the page's rows; entries per day by `reports_dash_record_entered_idx` (region "
@@ -186,6 +188,7 @@ def pages():
 
     from accounts.models import User
     from institutions.models import Institution, Office, Region
+    from reports.models import Roster
     from trainees.models import ExamYear, Person, ProbationRecord
 
     region = Region.objects.get(division_code="420000")
@@ -220,6 +223,12 @@ def pages():
     )
     name_part = institution.name[2:4]  # two characters from the middle of a name, as an office types them
     number = Person.objects.filter(records__exam_year=year).order_by("pk").values_list("id_number", flat=True)[0]
+    roster = (  # the largest the county office reviews
+        Roster.objects.filter(institution__path__startswith=county.path)
+        .annotate(n=Count("entries"))
+        .order_by("-n", "pk")
+        .first()
+    )
     listed = [
         ("record list", "institution", "/records/"),
         ("record list, search by name + result filter", "institution", f"/records/?q={name}&result=passed"),
@@ -249,6 +258,8 @@ def pages():
         ("filing list, search", "region office", f"/rosters/filings/?q={name_part}"),
         ("eligibility lookup (POST)", "county office", "/lookup/", {"id_type": "resident", "id_number": number}),
     ]  # fmt: skip
+    if roster:
+        listed.append(("roster page, largest roster", "county office", f"/rosters/{roster.public_id}/"))
     try:
         listed.append(("dashboard", "region office", reverse("reports:dashboard"), None))
     except NoReverseMatch:
