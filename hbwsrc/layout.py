@@ -45,13 +45,8 @@ ACCOUNT_LINKS = (
 
 @functools.cache
 def _reversed(viewname: str, script_prefix: str) -> str:
+    """``reverse(viewname)`` for a URL without arguments, reversed once per process and script prefix."""
     return reverse(viewname)
-
-
-@register.simple_tag
-def fixed_url(viewname: str) -> str:
-    """``{% url viewname %}`` for a URL without arguments, reversed once per process and script prefix."""
-    return _reversed(viewname, get_script_prefix())
 
 
 def _audiences(user) -> frozenset:

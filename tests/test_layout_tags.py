@@ -1,5 +1,6 @@
-"""hbwsrc.layout: the layout's URLs reversed once per process and script prefix (fixed_url), and its header written
-in Python (site_header): the same markup the template wrote, for every kind of account, in both languages."""
+"""hbwsrc.layout: the layout's header and language switch written in Python (site_header, language_form), their
+URLs reversed once per process and script prefix: the same markup the templates wrote, for every kind of account,
+in both languages."""
 
 import re
 
@@ -9,46 +10,47 @@ from django.contrib.sessions.backends.cache import SessionStore
 from django.middleware.csrf import _unmask_cipher_token, get_token
 from django.template import Context, RequestContext, Template
 from django.test import RequestFactory
-from django.urls import NoReverseMatch, clear_script_prefix, reverse, set_script_prefix
+from django.urls import NoReverseMatch, clear_script_prefix, get_script_prefix, reverse, set_script_prefix
 from django.utils import translation
 
-from hbwsrc.layout import ACCOUNT_LINKS, MENU, fixed_url, site_header
+from hbwsrc.layout import ACCOUNT_LINKS, MENU, _reversed, site_header
 from tests.markup_helpers import squeeze
 from tests.world import logged_in
 
-# The header as templates/base.html wrote it before (stop 25), kept here as the reference.
+# The header as templates/base.html wrote it before (stop 25), kept here as the reference (its {% fixed_url %}, gone
+# with it, written as the {% url %} it equalled).
 TEMPLATE_HEADER = Template(
-    """{% load i18n layout %}
-  <a class="brand" href="{% fixed_url 'home' %}">{% translate "Physician exam probation platform" %}</a>
+    """{% load i18n %}
+  <a class="brand" href="{% url 'home' %}">{% translate "Physician exam probation platform" %}</a>
   {% if user.is_authenticated %}
   <nav class="mainnav">
-    <a href="{% fixed_url 'trainees:list' %}">{% translate "Probation records" %}</a>
-    {% if user.institution_id %}<a href="{% fixed_url 'reports:roster_home' %}">{% translate "Roster filing" %}</a>{% endif %}
+    <a href="{% url 'trainees:list' %}">{% translate "Probation records" %}</a>
+    {% if user.institution_id %}<a href="{% url 'reports:roster_home' %}">{% translate "Roster filing" %}</a>{% endif %}
     {% if user.office_id %}
-      <a href="{% fixed_url 'reports:dashboard' %}">{% translate "Dashboard" %}</a>
-      <a href="{% fixed_url 'institutions:office_list' %}">{% translate "Offices" %}</a>
-      <a href="{% fixed_url 'institutions:institution_list' %}">{% translate "Institutions" %}</a>
-      <a href="{% fixed_url 'reports:filing_list' %}">{% translate "Roster filings" %}</a>
-      <a href="{% fixed_url 'reports:lookup' %}">{% translate "Eligibility lookup" %}</a>
-      <a href="{% fixed_url 'trainees:conflicts' %}">{% translate "Overlap conflicts" %}</a>
-      {% if not user.office.parent_id %}<a href="{% fixed_url 'trainees:exam_years' %}">{% translate "Exam years" %}</a>
-      <a href="{% fixed_url 'reports:audit_events' %}">{% translate "Audit trail" %}</a>{% endif %}
+      <a href="{% url 'reports:dashboard' %}">{% translate "Dashboard" %}</a>
+      <a href="{% url 'institutions:office_list' %}">{% translate "Offices" %}</a>
+      <a href="{% url 'institutions:institution_list' %}">{% translate "Institutions" %}</a>
+      <a href="{% url 'reports:filing_list' %}">{% translate "Roster filings" %}</a>
+      <a href="{% url 'reports:lookup' %}">{% translate "Eligibility lookup" %}</a>
+      <a href="{% url 'trainees:conflicts' %}">{% translate "Overlap conflicts" %}</a>
+      {% if not user.office.parent_id %}<a href="{% url 'trainees:exam_years' %}">{% translate "Exam years" %}</a>
+      <a href="{% url 'reports:audit_events' %}">{% translate "Audit trail" %}</a>{% endif %}
     {% endif %}
-    <a href="{% fixed_url 'accounts:list' %}">{% translate "Accounts" %}</a>
+    <a href="{% url 'accounts:list' %}">{% translate "Accounts" %}</a>
   </nav>
   <div class="userbox">
     <span>{{ user.full_name|default:user.username }} · {{ user.node|default:"" }}</span>
-    <a href="{% fixed_url 'accounts:password_change' %}">{% translate "Change password" %}</a>
-    <a href="{% fixed_url 'accounts:two_factor' %}">{% translate "Two-factor" %}</a>
-    <a href="{% fixed_url 'accounts:sessions' %}">{% translate "My sessions" %}</a>
-    <form method="post" action="{% fixed_url 'accounts:logout' %}" class="inline">{% csrf_token %}<button type="submit" class="link">{% translate "Log out" %}</button></form>
+    <a href="{% url 'accounts:password_change' %}">{% translate "Change password" %}</a>
+    <a href="{% url 'accounts:two_factor' %}">{% translate "Two-factor" %}</a>
+    <a href="{% url 'accounts:sessions' %}">{% translate "My sessions" %}</a>
+    <form method="post" action="{% url 'accounts:logout' %}" class="inline">{% csrf_token %}<button type="submit" class="link">{% translate "Log out" %}</button></form>
   </div>
   {% endif %}"""  # noqa: E501
 )
 HEADER = Template("{% load layout %}{% site_header %}")
 # The footer's language switch as templates/base.html wrote it before (stop 25).
 TEMPLATE_LANGUAGE_FORM = Template(
-    """{% load i18n layout %}<form action="{% fixed_url 'set_language' %}" method="post" class="inline">{% csrf_token %}
+    """{% load i18n %}<form action="{% url 'set_language' %}" method="post" class="inline">{% csrf_token %}
     <input name="next" type="hidden" value="{{ request.get_full_path }}">
     {% get_available_languages as LANGUAGES %}
     {% for code, name in LANGUAGES %}<button type="submit" name="language" value="{{ code }}" class="link">{{ name }}</button>{% endfor %}
@@ -81,24 +83,24 @@ def menu_links(html: str) -> list[str]:
 
 
 @pytest.mark.parametrize("viewname", [*VIEWNAMES, "home", "set_language"])
-def test_fixed_url_is_reverse(viewname):
-    assert fixed_url(viewname) == reverse(viewname)
+def test_the_urls_are_reversed_as_url_does(viewname):
+    assert _reversed(viewname, get_script_prefix()) == reverse(viewname)
 
 
-def test_a_script_prefix_is_honoured_and_not_mixed_up_with_another():
-    plain = fixed_url("trainees:list")
+def test_a_script_prefix_is_honoured_and_not_mixed_up_with_another(world):
+    plain = reverse("trainees:list")
     set_script_prefix("/hbwsrc/")
     try:
-        assert fixed_url("trainees:list") == "/hbwsrc" + plain == reverse("trainees:list")
         assert '<a class="brand" href="/hbwsrc/"' in HEADER.render(Context({"user": AnonymousUser()}))
+        assert f'href="/hbwsrc{plain}"' in HEADER.render(Context({"user": world.staff}))
     finally:
         clear_script_prefix()
-    assert fixed_url("trainees:list") == plain
+    assert f'href="{plain}"' in HEADER.render(Context({"user": world.staff}))
 
 
 def test_an_unknown_page_fails_as_url_does():
     with pytest.raises(NoReverseMatch):
-        fixed_url("trainees:nowhere")
+        _reversed("trainees:nowhere", "/")
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
