@@ -76,8 +76,7 @@ def roster_entry_rows(entries, markable):
     mark = gettext("Mark")
     flagged_class = mark_safe(' class="flagged"')
     flagged_note = format_markup(' <span class="bad">({})</span>', gettext("marked by the office"))
-    sexes = {"M": gettext("Male")}
-    female, ongoing = gettext("Female"), gettext("ongoing")
+    male, female, ongoing = gettext("Male"), gettext("Female"), gettext("ongoing")
     passed, in_progress = gettext("Passed"), gettext("Under assessment")
     in_progress_fresh = f"{in_progress} ({gettext('fresh graduate')})"
 
@@ -100,11 +99,11 @@ def roster_entry_rows(entries, markable):
         (
             (
                 flagged_class if entry.flagged else "",
-                mark_safe(checkbox(entry)),
+                checkbox(entry),
                 entry.position,
                 entry.name,
                 flagged_note if entry.flagged else "",
-                sexes.get(entry.sex, female),
+                male if entry.sex == "M" else female,
                 mask_id_number(entry.id_number),
                 entry.category,
                 entry.departments,
