@@ -7,9 +7,10 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.models import User
-from hbwsrc.pagination import CappedPaginator, rows_as_values
+from hbwsrc.pagination import CappedPaginator, CountedRows, rows_as_values
 from institutions.models import Institution
 from tests.record_helpers import make_person, make_record
+from trainees.models import ProbationRecord
 
 
 def test_capped_paginator_counts_up_to_the_cap(world):
@@ -146,25 +147,121 @@ def test_a_list_past_the_cap_is_counted_once_for_its_pages_and_per_account_and_f
     assert _counts(wuhan)[0] == 1  # another account
 
 
+def _window_counted(client, params=None) -> tuple[int, int, object]:
+    """(separate counts, pages of ids read with the count of all, response) of one view of the record list."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("trainees:list"), params or {})
+    assert response.status_code == 200
+    sql = [query["sql"] for query in queries.captured_queries]
+    return sum(s.startswith("SELECT COUNT(*)") for s in sql), sum("COUNT(*) OVER ()" in s for s in sql), response
+
+
 def test_a_list_under_the_cap_is_counted_on_every_view_and_shows_a_new_record_at_once(rworld, settings):
+    settings.LIST_COUNT_CAP = 200
+    _records(rworld, 55)
+    client = rworld.world.client_for(rworld.world.region_user)
+    counted, windowed, first = _window_counted(client)
+    assert (counted, windowed, first.context["page"].paginator.count) == (1, 0, 55)
+    world = rworld.world
+    make_record(make_person(99), world.wuchang_hospital, rworld.year, rworld.clinical, "2024-07-01", "2025-06-30")
+    counted, windowed, again = _window_counted(client)  # known under the cap: the ids come with the count
+    assert (counted, windowed, again.context["page"].paginator.count) == (0, 1, 56)
+    assert not again.context["page"].paginator.capped
+    assert [row["pk"] for row in again.context["page"].object_list] == [
+        row["pk"] for row in _window_counted(client, {"page": 1})[2].context["page"].object_list
+    ]
+    second = _window_counted(client, {"page": 2})
+    assert second[:2] == (0, 1)
+    assert len(second[2].context["page"].object_list) == 6 and second[2].context["page"].paginator.count == 56
+
+
+def test_a_list_known_under_the_cap_that_grew_past_it_says_so_and_is_then_known_past_it(rworld, settings):
     settings.LIST_COUNT_CAP = 60
     _records(rworld, 55)
     client = rworld.world.client_for(rworld.world.region_user)
-    assert _counts(client)[1].context["page"].paginator.count == 55
+    assert _window_counted(client)[:2] == (1, 0)
     world = rworld.world
-    make_record(make_person(99), world.wuchang_hospital, rworld.year, rworld.clinical, "2024-07-01", "2025-06-30")
-    counted, response = _counts(client)
-    assert counted == 1 and response.context["page"].paginator.count == 56
+    for serial in range(100, 110):
+        make_record(
+            make_person(serial), world.wuchang_hospital, rworld.year, rworld.clinical, "2024-07-01", "2025-06-30"
+        )
+    counted, windowed, grown = _window_counted(client)
+    paginator = grown.context["page"].paginator
+    assert (counted, windowed, paginator.capped, paginator.count, paginator.num_pages) == (0, 1, True, 60, 2)
+    assert _window_counted(client)[:2] == (0, 0)  # past the cap now: neither counted nor window counted
+
+
+def test_a_page_past_the_end_of_a_list_known_under_the_cap_is_the_last_page(rworld, settings):
+    settings.LIST_COUNT_CAP = 1000
+    _records(rworld, 55)
+    client = rworld.world.client_for(rworld.world.region_user)
+    _window_counted(client)
+    counted, windowed, response = _window_counted(client, {"page": 7})
+    page = response.context["page"]
+    assert (page.number, len(page.object_list), page.paginator.count) == (2, 5, 55)
+    assert windowed == 1 and counted == 1  # the empty page told nothing: counted, as Django's paginator does
+
+
+def test_the_paginator_reads_a_page_with_its_count_only_for_a_list_known_under_the_cap(world):
+    users = User.objects.order_by("pk")
+    pks = list(users.values_list("pk", flat=True))
+    assert len(pks) > 4
+
+    def page_two(size_key):
+        with CaptureQueriesContext(connection) as queries:
+            listed = users.values_list("pk", flat=True)
+            paginator = CappedPaginator(listed, 2, size_key=size_key, counted_list=CountedRows.of(listed))
+            page = paginator.get_page(2)
+            figures = (list(page), paginator.count, paginator.num_pages, paginator.capped)
+        return figures, [query["sql"] for query in queries.captured_queries]
+
+    expected = (pks[2:4], len(pks), (len(pks) + 1) // 2, False)
+    unnamed, sql = page_two(None)
+    assert unnamed == expected and len(sql) == 2 and "OVER" not in sql[0] and sql[1].startswith("SELECT COUNT(*)")
+    first, sql = page_two("users")  # not known yet: counted apart, then known under the cap
+    assert first == expected and len(sql) == 2 and sql[1].startswith("SELECT COUNT(*)")
+    again, sql = page_two("users")
+    assert again == expected and len(sql) == 1 and "COUNT(*) OVER ()" in sql[0]
 
 
 def test_the_name_a_list_is_remembered_by_keeps_no_search_text(rworld):
     from django.http import QueryDict
 
-    from trainees.views import _past_cap_key, filter_records
+    from trainees.views import _size_key, filter_records
 
     user = rworld.world.region_user
     number = "420106199001011234"
     form, _records_found = filter_records(user, QueryDict(f"q={number}"))
-    key = _past_cap_key(user, form)
-    assert number not in key and key != _past_cap_key(user, filter_records(user, QueryDict("q=42010"))[0])
-    assert key == _past_cap_key(user, filter_records(user, QueryDict(f"q={number}&page=3"))[0])
+    key = _size_key(user, form)
+    assert number not in key and key != _size_key(user, filter_records(user, QueryDict("q=42010"))[0])
+    assert key == _size_key(user, filter_records(user, QueryDict(f"q={number}&page=3"))[0])
+
+
+def test_counted_rows_give_the_lists_slices_in_its_order_with_the_number_of_all(rworld):
+    _records(rworld, 7)
+    records = ProbationRecord.objects.filter(institution=rworld.world.wuchang_hospital)
+    for order in (("-created_at", "pk"), ("start_date", "pk"), ("-start_date", "-pk"), ("pk",)):
+        listed = records.order_by(*order).values_list("pk", flat=True)
+        expected = list(listed)
+        assert len(expected) == 7
+        counted = CountedRows.of(listed)
+        assert counted[0:3] == [(pk, 7) for pk in expected[:3]], order
+        assert counted[5:9] == [(pk, 7) for pk in expected[5:]], order
+        assert counted[8:10] == []
+
+
+def test_counted_rows_are_not_offered_for_a_list_ordered_through_a_relation_or_not_ordered(rworld):
+    records = ProbationRecord.objects.all()
+    assert CountedRows.of(records.order_by("person__name", "pk").values_list("pk", flat=True)) is None
+    assert CountedRows.of(records.order_by().values_list("pk", flat=True)) is None
+
+
+def test_a_list_sorted_by_name_is_counted_apart_on_every_view(rworld, settings):
+    settings.LIST_COUNT_CAP = 200
+    _records(rworld, 55)
+    client = rworld.world.client_for(rworld.world.region_user)
+    for _ in range(2):
+        counted, windowed, response = _window_counted(client, {"sort": "person__name"})
+        assert (counted, windowed, response.context["page"].paginator.count) == (1, 0, 55)
+    names = [row["person__name"] for row in response.context["page"].object_list]
+    assert names == sorted(names)

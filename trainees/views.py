@@ -14,7 +14,7 @@ from pghistory.models import MiddlewareEvents
 from accounts import audit
 from accounts.models import AuditEvent, User
 from hbwsrc.db import get_or_404
-from hbwsrc.pagination import CappedPaginator
+from hbwsrc.pagination import CappedPaginator, CountedRows
 from hbwsrc.routers import read_only
 from hbwsrc.search import text_contains
 from institutions.scope import MANAGE_RECORDS, scope_for
@@ -94,26 +94,27 @@ LIST_COLUMNS = (
 )  # fmt: skip
 
 
-def _past_cap_key(user, form) -> str:
-    """The name under which the list ``form`` filters for ``user`` is remembered as past the count's cap
-    (CappedPaginator): the account, what it sees, and the filters as understood, hashed (a search may be an ID
-    number)."""
+def _size_key(user, form) -> str:
+    """The name under which the size of the list ``form`` filters for ``user`` is remembered (CappedPaginator): the
+    account, what it sees, and the filters as understood, hashed (a search may be an ID number)."""
     filters = form.cleaned_data if form.is_valid() else {}
     named = sorted((name, str(getattr(value, "pk", value))) for name, value in filters.items())
     text = repr((user.pk, scope_for(user).seen(), named))
-    return "records:past-cap:" + hashlib.sha256(text.encode()).hexdigest()
+    return "records:size:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def paginate_records(user, records, number, past_cap_key=None):
+def paginate_records(user, records, number, size_key=None):
     """One page of 50 ``records``: the ids first, then the page's rows (LIST_COLUMNS) with their eligibility.
 
     Counting and ordering only primary keys lets PostgreSQL answer from the records' (institution, created_at)
     index alone, so a region office's list costs one index pass over its own records, not a sort of full rows
     (bench/EXPLAIN.md). The rows are read by those ids within the user's records, without the filters again: the
     planner would otherwise plan the search a second time, and may start from it rather than from 50 ids.
-    ``past_cap_key`` names the list for the paginator to remember when it is past the count's cap.
+    ``size_key`` names the list for the paginator to remember as past the count's cap or under it; under it, the
+    ids come with their count in one query (CountedRows).
     """
-    page = CappedPaginator(records.values_list("pk", flat=True), 50, past_cap_key=past_cap_key).get_page(number)
+    listed = records.values_list("pk", flat=True)
+    page = CappedPaginator(listed, 50, size_key=size_key, counted_list=CountedRows.of(listed)).get_page(number)
     ids = list(page.object_list)
     visible = ProbationRecord.objects.for_user(user).with_eligibility()
     rows = {row["pk"]: row for row in visible.filter(pk__in=ids).values(*LIST_COLUMNS)}
@@ -125,7 +126,7 @@ def paginate_records(user, records, number, past_cap_key=None):
 @read_only
 def record_list(request):
     form, records = filter_records(request.user, request.GET)
-    page = paginate_records(request.user, records, request.GET.get("page"), _past_cap_key(request.user, form))
+    page = paginate_records(request.user, records, request.GET.get("page"), _size_key(request.user, form))
     query = request.GET.copy()
     query.pop("page", None)
     institution = request.user.institution
