@@ -122,7 +122,7 @@ class CountedRows:
             column = name.lstrip("-")
             if column not in columns:
                 columns.append(column)
-            order.append(f"{columns.index(column) + 1} {'DESC' if name.startswith('-') else 'ASC'}")
+            order.append(f"c{columns.index(column)} {'DESC' if name.startswith('-') else 'ASC'}")
         if not order:
             return None
         return cls(queryset, columns, ", ".join(order))
@@ -131,13 +131,16 @@ class CountedRows:
         inner = self.queryset.order_by().values_list(*self.columns).query
         connection = connections[self.queryset.db]
         sql, params = inner.get_compiler(connection=connection).as_sql()
+        names = ", ".join(f"c{index}" for index in range(len(self.columns)))
         with connection.cursor() as cursor:
+            # Only the listed value and the count come back: the order's columns (a timestamp) would be converted
+            # for nothing.
             cursor.execute(
-                f"WITH listed AS MATERIALIZED ({sql}) SELECT *, COUNT(*) OVER () FROM listed "
+                f"WITH listed ({names}) AS MATERIALIZED ({sql}) SELECT c0, COUNT(*) OVER () FROM listed "
                 f"ORDER BY {self.order} LIMIT %s OFFSET %s",
                 (*params, rows.stop - rows.start, rows.start),
             )
-            return [(row[0], row[-1]) for row in cursor.fetchall()]
+            return cursor.fetchall()
 
 
 def rows_as_values(page, *columns, **annotations):
