@@ -1,5 +1,5 @@
 """The exam years', categories' and offices' options kept in the cache (trainees.options): read once, dropped on
-every change, labelled in the request's language, and never trusted to validate a choice."""
+every change, labelled in the request's language, and trusted to check only a list filter's choice, never a record's."""
 
 import re
 
@@ -178,3 +178,43 @@ def test_offered_options_are_set_as_they_are_and_show_the_chosen_one():
     assert list(field.choices) == [("", "---------"), *pairs]
     markup = field.widget.render("exam_year", 5)
     assert '<option value="5" selected>2025年</option>' in markup and '<option value="7">2026年</option>' in markup
+
+
+def _listed_ids(response) -> set[int]:
+    assert response.status_code == 200
+    return {row["pk"] for row in response.context["page"].object_list}
+
+
+def test_the_record_lists_filters_are_checked_against_the_offered_options_without_a_query(spread):
+    world = spread.world
+    client = world.client_for(world.region_user)
+    client.get(RECORDS)  # the options kept
+    chosen = {"exam_year": spread.year.pk, "category": spread.clinical.pk, "office": world.wuhan.pk, "result": ""}
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(RECORDS, chosen)
+
+    assert response.context["form"].is_valid()
+    expected = ProbationRecord.objects.filter(institution__path__startswith=world.wuhan.path, exam_year=spread.year)
+    assert _listed_ids(response) == set(expected.values_list("pk", flat=True)) and expected.count() == 5
+    for table in ("trainees_examyear", "trainees_examcategory", "institutions_office"):
+        assert not reads_of(queries, table), table
+
+
+def test_a_filter_choice_the_account_is_not_offered_is_refused_and_narrows_nothing(spread):
+    world = spread.world
+    client = world.client_for(world.wuhan_user)
+    everything = _listed_ids(client.get(RECORDS))
+    for field, value in (
+        ("office", world.yichang.pk),  # another prefecture
+        ("office", world.hubei_office.pk),  # the office above the account's
+        ("office", world.hunan_office.pk),  # another region
+        ("exam_year", spread.hunan_year.pk),
+        ("category", 999_999),
+        ("office", "武汉"),
+    ):
+        with translation.override("zh-hans"):
+            response = client.get(RECORDS, {field: value}, headers={"accept-language": "zh-hans"})
+        assert field in response.context["form"].errors, (field, value)
+        assert "部分筛选条件无法识别，已忽略。" in response.content.decode(), (field, value)
+        assert _listed_ids(response) == everything, (field, value)

@@ -167,12 +167,14 @@ INSTITUTION_HEADERS = ["试用机构", "统一社会信用代码", "主管考试
 
 def institution_sheet(user, filters: dict, filing: dict) -> SheetSpec:
     """An office's institutions (as filtered by sub-office and name) with their records and filing status."""
-    institutions = scope_for(user).institutions().select_related("office").in_tree_order()
-    if filters.get("office"):
-        institutions = institutions.filter(path__subtree=filters["office"].path)
+    scope = scope_for(user)
+    institutions = scope.institutions().select_related("office").in_tree_order()
+    if filters.get("office"):  # an id (trainees.forms.OfferedChoiceField)
+        path = scope.offices().filter(pk=filters["office"]).values_list("path", flat=True).first()
+        institutions = institutions.filter(path__subtree=path) if path else institutions.none()
     if filters.get("institution"):
         institutions = institutions.filter(text_contains("name", filters["institution"]))
-    year = filters.get("exam_year")
+    year = ExamYear.objects.filter(pk=filters["exam_year"]).first() if filters.get("exam_year") else None
     current = {year.region_id: year for year in ExamYear.objects.filter(is_current=True)}
     record_filter = Q(records__withdrawn_at__isnull=True)
     if year:

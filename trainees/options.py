@@ -6,8 +6,9 @@ institution's record list in-process, bench/README.md stop 22; the offices a twe
 23), for tables that change a few times a year. What a select shows (id, label, and what picks the rows: region,
 current, active, path) is kept in the cache for ``SECONDS`` and dropped whenever a row of the table is saved or
 deleted. The cache is shared by every worker where CACHE_URL points at Redis; without it each process keeps its
-own, and another process may show a changed list up to ``SECONDS`` late. Only the options come from here: a
-submitted choice is still checked against the field's queryset, in the database.
+own, and another process may show a changed list up to ``SECONDS`` late. A record's fields still check a submitted
+choice against their queryset, in the database; the record list's filters check theirs against the options offered
+(trainees.forms.OfferedChoiceField): a filter only narrows what the account's scope already allows.
 """
 
 from functools import partial
@@ -51,14 +52,19 @@ def exam_year_options(region_ids, *, current_only: bool = False) -> list[tuple[i
     ]
 
 
-def office_options(scope) -> list[tuple[int, str]]:
-    """(id, name) of the offices ``scope`` sees, in tree order (the paths compared byte by byte, as
+def office_rows(scope) -> list[tuple[int, str, str]]:
+    """(id, name, path) of the offices ``scope`` sees, in tree order (the paths compared byte by byte, as
     ``Institution.objects.in_tree_order()``)."""
     paths = tuple(scope.office_paths())
     rows = []
     for region_id in {office.region_id for office in scope.offices_granted if office.path in paths}:
         rows += _kept(OFFICES_KEY.format(region=region_id), partial(_region_offices, region_id))
-    return [(pk, name) for pk, name, path in sorted(rows, key=lambda row: row[2]) if path.startswith(paths)]
+    return [row for row in sorted(rows, key=lambda row: row[2]) if row[2].startswith(paths)]
+
+
+def office_options(scope) -> list[tuple[int, str]]:
+    """(id, name) of the offices ``scope`` sees, in tree order."""
+    return [(pk, name) for pk, name, _path in office_rows(scope)]
 
 
 def _region_offices(region_id) -> list[tuple[int, str, str]]:

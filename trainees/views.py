@@ -56,12 +56,10 @@ def filter_records(user, params):
     their eligibility only where it filters them; the page (``paginate_records``) and the export read what they show."""
     scope = scope_for(user)
     form = RecordFilterForm(params)
-    region_ids = scope.region_ids()
-    form.fields["exam_year"].queryset = ExamYear.objects.filter(region__in=region_ids)
-    options.offer(form.fields["exam_year"], options.exam_year_options(region_ids))
+    options.offer(form.fields["exam_year"], options.exam_year_options(scope.region_ids()))
     options.offer(form.fields["category"], options.category_options())
-    form.fields["office"].queryset = scope.offices()
-    options.offer(form.fields["office"], options.office_options(scope))
+    offices = options.office_rows(scope)
+    options.offer(form.fields["office"], [(pk, name) for pk, name, _path in offices])
     records = ProbationRecord.objects.for_user(user)
     if not form.is_valid():
         return form, records.filter(withdrawn_at__isnull=True).order_by("-created_at")
@@ -74,7 +72,8 @@ def filter_records(user, params):
     if data["eligibility"]:
         records = records.with_eligibility().filter(eligibility_status=data["eligibility"])
     if data["office"]:
-        records = records.filter(institution__path__subtree=data["office"].path)
+        path = next(path for pk, _name, path in offices if pk == data["office"])
+        records = records.filter(institution__path__subtree=path)
     if data["institution"]:
         # The account's institutions so named: a region office's records are scoped by their region, which the
         # name's index knows nothing of, and a name part can match hundreds of institutions across the country.
