@@ -84,7 +84,10 @@ NOTES = {
     "record list": "Counted (at most LIST_COUNT_CAP, 10,000 rows: the list then says 'more than') and paged on "
     "primary keys from `record_active_inst_idx` (institution, created_at "
     "DESC, id) WHERE active: a nested loop over the subtree's institutions (`institution_path_idx` prefix range) "
-    "with index-only scans, then a top-N sort; the 50 rows are fetched by primary key. Cost grows with the "
+    "with index-only scans, then a top-N sort; the 50 rows are fetched by primary key. A list known to be under "
+    "the cap (remembered for a minute) reads its page of ids and its count in one query "
+    "(`hbwsrc.pagination.CountedRows`): its rows materialized as the count reads them, then sorted in memory and "
+    "counted by a window. Cost grows with the "
     "records of the account's own subtree, not with the table. Where the subtree holds most records (a region "
     "office, whose scope is its region), the rows are the first 50 of the region in `record_region_new_idx` "
     "(region, created_at DESC, id), counted from `record_active_region_idx`, both index-only (trainees "
@@ -106,7 +109,9 @@ NOTES = {
     "region's entries of the year in `reports_dash_record_person_idx` against its institutions: 9.5 ms, now "
     "2.1). The page: where the sub-office holds a fair part of the year's entries (province), the entries newest "
     "first until 50 of its records turn up; where it holds few (nation), each institution's from the same index, "
-    "which carries the record id for that (index-only: 5.1 -> 0.9 ms), then the newest 50.",
+    "which carries the record id for that (index-only: 5.1 -> 0.9 ms), then the newest 50. Known to be under the "
+    "cap, the page comes with the count, by the count's plan (`CountedRows`), then a sort in memory: no walk of "
+    "the year's entries.",
     "record list, search by name": "`person_name_grams_idx` (the name's characters and character pairs) and "
     "`person_id_number_trgm_idx` (trigrams): a BitmapOr finds the few matching persons, then their records by "
     "person, and the subtree's by institution path.",
