@@ -97,7 +97,7 @@ class CountedRows:
     """The values of a one-column ``values_list`` queryset, ordered by columns of its own table, each paired with the
     number of all its rows: a slice is one query,
 
-        WITH listed AS MATERIALIZED (the rows, unordered) SELECT *, COUNT(*) OVER () FROM listed ORDER BY ... LIMIT ...
+        WITH listed AS MATERIALIZED (the rows, unordered) SELECT value, COUNT(*) OVER () FROM listed ORDER BY ...
 
     Materialized, the rows are read as a count reads them (the plan best for reading them all), then sorted in
     memory. Asked for the count beside the page in one plain query, PostgreSQL may keep the page's plan, a walk of

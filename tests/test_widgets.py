@@ -132,7 +132,7 @@ def test_record_form_renders_as_through_djangos_templates(rworld):
 
 
 def test_the_record_lists_sub_office_filter_offers_the_accounts_offices_only(rworld):
-    """Its options come from the cache (trainees.options.office_options): still exactly the account's offices in
+    """Its options come from the cache (trainees.options.office_rows): still exactly the account's offices in
     tree order, the chosen one selected; an office outside them is refused, not used."""
     world = rworld.world
     client = world.client_for(world.wuhan_user)

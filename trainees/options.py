@@ -62,11 +62,6 @@ def office_rows(scope) -> list[tuple[int, str, str]]:
     return [row for row in sorted(rows, key=lambda row: row[2]) if row[2].startswith(paths)]
 
 
-def office_options(scope) -> list[tuple[int, str]]:
-    """(id, name) of the offices ``scope`` sees, in tree order."""
-    return [(pk, name) for pk, name, _path in office_rows(scope)]
-
-
 def _region_offices(region_id) -> list[tuple[int, str, str]]:
     return list(Office.objects.filter(region_id=region_id).values_list("pk", "name", "path"))
 
