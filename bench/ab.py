@@ -125,7 +125,8 @@ def main():
 
     print(f"{args.rounds} rounds of {args.burst} requests a page; ms a request: wall time (median), CPU (mean)")
     print(f"before: {args.before}\nafter:  {args.after}")
-    print(f"{'page':<62} {'wall':>13} {'django CPU':>13} {'postgres CPU':>13} {'both':>13} change")
+    print(f"{'':<62} {'wall':>13} {'django CPU':>13} {'postgres CPU':>13} {'both CPUs':>13}")
+    print(f"{'page':<62}" + " before  after" * 4 + " change")
     for index, name in enumerate(names):
         figures = []
         for side in ("before", "after"):
