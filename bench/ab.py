@@ -68,8 +68,8 @@ def serve(args):
     with override_settings(MIDDLEWARE=middleware):
         for page in listed:
             for _ in range(5):
-                if request(page).status_code != 200:
-                    raise SystemExit(f"{page[0]} ({page[1]}): HTTP {request(page).status_code}")
+                if (status := request(page).status_code) != 200:
+                    raise SystemExit(f"{page[0]} ({page[1]}): HTTP {status}")
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_backend_pid()")
             stat = Path(f"/proc/{cursor.fetchone()[0]}/stat")
