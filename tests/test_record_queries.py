@@ -106,6 +106,6 @@ def test_a_list_reads_eligibility_for_its_page_of_rows_and_for_matching_only_whe
         return [q["sql"] for q in captured.captured_queries if "trainees_eligibility" in q["sql"]]
 
     [rows] = eligibility_reads({})
-    assert '"trainees_probationrecord"."id" IN' in rows
+    assert '"trainees_probationrecord"."id" = ANY(' in rows
     ids, rows = eligibility_reads({"eligibility": "eligible"})  # one page: not counted apart
-    assert "ORDER BY" in ids and '"trainees_probationrecord"."id" IN' in rows
+    assert "ORDER BY" in ids and '"trainees_probationrecord"."id" = ANY(' in rows

@@ -14,7 +14,7 @@ from pghistory.models import MiddlewareEvents
 from accounts import audit
 from accounts.models import AuditEvent, User
 from hbwsrc.db import get_or_404
-from hbwsrc.pagination import CappedPaginator, CountedRows
+from hbwsrc.pagination import CappedPaginator, CountedRows, RowsByIds
 from hbwsrc.routers import read_only
 from hbwsrc.search import text_contains
 from institutions.scope import MANAGE_RECORDS, scope_for
@@ -91,6 +91,7 @@ LIST_COLUMNS = (
     "person__name", "person__id_number", "institution__name", "exam_year__year", "category__name",
     "eligibility_status",
 )  # fmt: skip
+_list_rows = RowsByIds(lambda: ProbationRecord.objects.with_eligibility().values(*LIST_COLUMNS))
 
 
 def _size_key(user, form) -> str:
@@ -118,8 +119,7 @@ def paginate_records(records, number, size_key=None):
     listed = records.values_list("pk", flat=True)
     page = CappedPaginator(listed, 50, size_key=size_key, counted_list=CountedRows.of(listed)).get_page(number)
     ids = list(page.object_list)
-    read = ProbationRecord.objects.with_eligibility().filter(pk__in=ids).values(*LIST_COLUMNS)
-    rows = {row["pk"]: row for row in read}
+    rows = {row["pk"]: row for row in _list_rows(ids)}
     page.object_list = [rows[pk] for pk in ids if pk in rows]  # one deleted meanwhile is left out
     return page
 
