@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.db.backends.postgresql.base import ServerBindingCursor
+from django.db.models import Lookup
 from django.shortcuts import get_object_or_404
 from psycopg import ClientCursor
 
@@ -53,6 +54,18 @@ def get_or_404(queryset, **unique):
     (bench/README.md, stop 20)."""
     with one_plan_for_any_value():
         return get_object_or_404(queryset, **unique)
+
+
+class AnyOf(Lookup):
+    """``AnyOf(F("column"), values)``: ``column = ANY(%s::type[])``, the values as one array parameter. ``IN`` takes
+    a parameter a value, and each number of values is another statement to prepare; this is one."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s::{self.lhs.output_field.cast_db_type(connection)}[])", [*params, self.rhs]
 
 
 class PreparingCursor(ServerBindingCursor):

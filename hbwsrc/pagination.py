@@ -4,8 +4,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import F, Lookup
+from django.db.models import F
 from django.utils.functional import cached_property
+
+from hbwsrc.db import AnyOf
 
 SIZE_SECONDS = 60
 PAST_CAP, UNDER_CAP = "past", "under"
@@ -151,17 +153,6 @@ def rows_as_values(page, *columns, **annotations):
     return page
 
 
-class _AnyOf(Lookup):
-    """``column = ANY(%s::type[])``: one parameter, an array, for any number of values."""
-
-    lookup_name = "any_of"
-    prepare_rhs = False
-
-    def as_sql(self, compiler, connection):
-        lhs, params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s::{self.lhs.output_field.cast_db_type(connection)}[])", [*params, self.rhs]
-
-
 class RowsByIds:
     """The rows of a ``values()`` query for the primary keys given (in no particular order), its SQL composed by
     the ORM once per process and database, then run with the keys as one array parameter: one prepared statement
@@ -180,7 +171,7 @@ class RowsByIds:
     @cached_property
     def _queryset(self):
         ids = object()  # stands for the ids in the compiled parameters
-        return ids, self.values_query().order_by().filter(_AnyOf(F("pk"), ids))
+        return ids, self.values_query().order_by().filter(AnyOf(F("pk"), ids))
 
     def _compile(self, using: str) -> tuple[str, list, int, list[str]]:
         ids, queryset = self._queryset

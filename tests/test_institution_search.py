@@ -80,7 +80,9 @@ def test_three_characters_must_stand_together_and_two_are_found_from_the_grams_a
     }  # fmt: skip
 
 
-def test_the_record_list_reads_its_rows_by_their_ids_without_searching_again(rworld):
+def test_the_record_list_searches_institution_names_once_then_its_records_by_their_ids(rworld):
+    """The names are searched in the account's institutions alone; the record queries get their ids as one array,
+    without the name's LIKE, so that they are prepared (hbwsrc.db)."""
     world = rworld.world
     here = make_record(
         make_person(1, name="王芳"), world.wuchang_hospital, rworld.year, rworld.clinical, "2025-09-01", "2026-08-31"
@@ -88,9 +90,21 @@ def test_the_record_list_reads_its_rows_by_their_ids_without_searching_again(rwo
     with CaptureQueriesContext(connection) as queries:
         response = world.client_for(world.wuhan_user).get(reverse("trainees:list"), {"institution": "武昌"})
     assert [row["pk"] for row in response.context["page"]] == [here.pk]
-    rows = [q["sql"] for q in queries if f'"trainees_probationrecord"."id" IN ({here.pk})' in q["sql"]]
-    assert len(rows) == 1 and "trainees_search_grams" not in rows[0]
-    assert any("trainees_search_grams" in q["sql"] for q in queries)  # the page of ids was searched
+    [searched] = [q["sql"] for q in queries if "trainees_search_grams" in q["sql"]]
+    assert '"trainees_probationrecord"' not in searched
+    records = [q["sql"] for q in queries if '"trainees_probationrecord"."institution_id" = ANY(' in q["sql"]]
+    assert records and not [sql for sql in records if " LIKE " in sql]
+    [rows] = [q["sql"] for q in queries if '"trainees_probationrecord"."id" = ANY(' in q["sql"]]
+    assert "trainees_search_grams" not in rows
+
+
+@pytest.mark.parametrize("text", ["人民医院", "湖南", "不存在的医院"])
+def test_an_institution_name_outside_the_accounts_scope_or_matching_none_lists_no_record(rworld, text):
+    world = rworld.world
+    for number, institution in enumerate((world.yichang_hospital, world.provincial_hospital, world.hunan_hospital)):
+        make_record(make_person(10 + number), institution, rworld.year, rworld.clinical, "2025-09-01", "2026-08-31")
+    response = world.client_for(world.wuhan_user).get(reverse("trainees:list"), {"institution": text})
+    assert response.status_code == 200 and list(response.context["page"]) == []
 
 
 def test_the_institution_searches_can_be_answered_from_the_grams_index(world):
