@@ -10,10 +10,12 @@ import secrets
 import uuid
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from hbwsrc.db import AnyOf
 
 VERIFICATION_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: codes are typed from paper
 
@@ -59,6 +61,15 @@ class RosterQuerySet(models.QuerySet):
         """``institution``'s rosters for ``exam_year`` that count, its current one first (``institution`` may be an
         ``OuterRef``)."""
         return self.filter(institution=institution, exam_year=exam_year).not_cancelled().order_by("-version")
+
+    def current_of(self, institution_ids, exam_year):
+        """The current roster for ``exam_year`` of each of the institutions named (those with one), in one query."""
+        return (
+            self.filter(AnyOf(F("institution"), list(institution_ids)), exam_year=exam_year)
+            .not_cancelled()
+            .order_by("institution", "-version")
+            .distinct("institution")
+        )
 
 
 class Roster(models.Model):

@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -214,10 +214,22 @@ def roster_transition(request, public_id, action):
 # What the filing list shows of an institution (reports.templatetags.rosters.filing_rows), read as values: two model
 # instances a row, and the office they name joined into the count, were a fifth of the page (bench/README.md,
 # stop 20).
-FILING_COLUMNS = (
-    "public_id", "name", "office__name", "contact_person", "contact_phone", "filing_status", "roster_id",
-    "roster_version",
-)  # fmt: skip
+FILING_COLUMNS = ("pk", "public_id", "name", "office__name", "contact_person", "contact_phone")
+
+
+def _with_current_rosters(rows, exam_year) -> list[dict]:
+    """The filing list's ``rows`` (FILING_COLUMNS) with their institution's current roster for ``exam_year``:
+    ``filing_status``, ``roster_id`` and ``roster_version``, None where it has none.
+
+    Read for the page's institutions in one query, after the page: as three subqueries of the page's own query, the
+    current roster was looked up three times a row and composed three times a request."""
+    if not rows:
+        return rows
+    current = Roster.objects.current_of([row["pk"] for row in rows], exam_year)
+    rosters = {pk: rest for pk, *rest in current.values_list("institution", "status", "public_id", "version")}
+    for row in rows:
+        row["filing_status"], row["roster_id"], row["roster_version"] = rosters.get(row["pk"], (None, None, None))
+    return rows
 
 
 @login_required
@@ -228,27 +240,18 @@ def filing_list(request):
     if office is None:
         raise PermissionDenied
     exam_year = _current_year(office.region)
-    current = Roster.objects.current_first(OuterRef("pk"), exam_year)
-    institutions = (
-        scope_for(request.user)
-        .institutions()
-        .annotate(
-            filing_status=Subquery(current.values("status")[:1]),
-            roster_id=Subquery(current.values("public_id")[:1]),
-            roster_version=Subquery(current.values("version")[:1]),
-        )
-        .in_tree_order()
-    )
+    institutions = scope_for(request.user).institutions().in_tree_order()
     form = FilingFilterForm(request.GET)
     if form.is_valid():
         if q := form.cleaned_data["q"].strip():
             institutions = institutions.filter(text_contains("name", q))
         status = form.cleaned_data["status"]
         if status == "none":
-            institutions = institutions.filter(~Exists(current))
+            institutions = institutions.filter(~Exists(Roster.objects.current_first(OuterRef("pk"), exam_year)))
         elif status:
             institutions = institutions.filter(pk__in=institutions_filing_as(exam_year, status))
     page = rows_as_values(Paginator(institutions, 50).get_page(request.GET.get("page")), *FILING_COLUMNS)
+    page.object_list = _with_current_rosters(list(page.object_list), exam_year)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

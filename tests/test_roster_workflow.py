@@ -697,6 +697,14 @@ def test_the_filing_list_shows_the_latest_version_and_links_to_it(rworld, filing
     assert 'class="status status-None"' in response.content.decode()  # the ones with nothing yet
 
 
+def test_the_filing_list_shows_no_discarded_version_as_current(rworld, filings):
+    response = rworld.world.client_for(rworld.world.hongshan_user).get(reverse("reports:filing_list"))
+    rows = {i["name"]: i for i in response.context["page"].object_list}
+    assert (rows["退回后作废医院"]["filing_status"], rows["退回后作废医院"]["roster_version"]) == (S.RETURNED, 1)
+    assert (rows["已作废医院"]["filing_status"], rows["已作废医院"]["roster_id"]) == (None, None)
+    assert (rows["已退回医院"]["filing_status"], rows["已退回医院"]["roster_version"]) == (S.RETURNED, 1)
+
+
 def test_the_filing_list_groups_institutions_by_office_in_tree_order_then_by_name(rworld, filings):
     world = rworld.world
     page = world.client_for(world.region_user).get(reverse("reports:filing_list")).context["page"]
