@@ -46,8 +46,12 @@ class Subtree(models.Lookup):
         if path.count("/") <= 1:  # "5/": a region's own office ("": every region)
             return StartsWith(self.lhs, path).as_sql(compiler, connection)
         column, params = self.process_lhs(compiler, connection)
-        past = path[:-1] + chr(ord(path[-1]) + 1)  # "1/8/" -> "1/80": "/" and "0" are neighbours
-        return f"({column} ~>=~ %s AND {column} ~<~ %s)", [*params, path, *params, past]
+        return f"({column} ~>=~ %s AND {column} ~<~ %s)", [*params, path, *params, past_subtree(path)]
+
+
+def past_subtree(path: str) -> str:
+    """The first path past all those that start with ``path``: "1/8/" -> "1/80" ("/" and "0" are neighbours)."""
+    return path[:-1] + chr(ord(path[-1]) + 1)
 
 
 class Region(models.Model):
@@ -173,6 +177,18 @@ class InstitutionQuerySet(models.QuerySet):
         """Grouped by supervising office, offices in tree order (an institution's path is its office's), then by
         name. The path is compared byte by byte ("C"), as ``institution_tree_order_idx`` is ordered."""
         return self.order_by(Collate("path", "C"), "name")
+
+    def counted_per_path(self, prefix: str) -> list[tuple[str, int]]:
+        """(path, institutions) for each path that starts with ``prefix``.
+
+        Read from ``institution_tree_order_idx`` alone, already grouped in its order, with the prefix as a range of
+        byte-wise ("C") paths: one plan for any prefix, prepared (hbwsrc.db). A whole province's region counted with
+        LIKE read every institution's row and hashed them: 2.4 ms, against 0.9 from the index (bench/README.md
+        stop 27)."""
+        paths = self.annotate(tree_path=Collate("path", "C"))
+        if prefix:
+            paths = paths.filter(tree_path__gte=prefix, tree_path__lt=past_subtree(prefix))
+        return list(paths.order_by().values_list("tree_path").annotate(n=models.Count("*")))
 
 
 @pghistory.track()

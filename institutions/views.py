@@ -47,10 +47,10 @@ def _with_subtree_counts(offices) -> list[dict]:
     """The offices' rows (OFFICE_COLUMNS) with ``child_count`` and ``institution_count`` (institutions at or
     beneath each office).
 
-    Two queries for the whole list: the offices with their children counted, then the institutions under the
-    offices' common path prefix, counted per path with an index-only scan and added up per office in Python. A
-    correlated ``path LIKE office.path || '%'`` cannot use the path index and read the whole institution table once
-    per office.
+    Two queries for the whole list: the offices with their children counted, then the institutions under their
+    common path prefix, counted per path from an index alone (``Institution.objects.counted_per_path``) and added
+    up per office in Python. A correlated ``path LIKE office.path || '%'`` cannot use the path index and read the
+    whole institution table once per office.
     """
     offices = [
         {**row, "institution_count": 0} for row in offices.values(*OFFICE_COLUMNS, child_count=Count("children"))
@@ -59,11 +59,9 @@ def _with_subtree_counts(offices) -> list[dict]:
         return offices
     prefix = os.path.commonprefix([office["path"] for office in offices])
     prefix = prefix[: prefix.rfind("/") + 1]  # never cut an id in two
-    per_path = list(
-        Institution.objects.filter(path__subtree=prefix).order_by().values_list("path").annotate(n=Count("pk"))
-    )
     listed = {office["path"]: office for office in offices}
-    for path, n in per_path:  # each count goes to the listed offices among the path's ancestors ("1/", "1/8/", ...)
+    # Each count goes to the listed offices among the path's ancestors ("1/", "1/8/", ...).
+    for path, n in Institution.objects.counted_per_path(prefix):
         end = path.find("/")
         while end != -1:
             if (office := listed.get(path[: end + 1])) is not None:

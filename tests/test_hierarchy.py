@@ -1,6 +1,7 @@
 """The office tree: paths, subtree queries, creating and editing nodes, lists, home pages, scoping, query budget."""
 
 import re
+from collections import Counter
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -503,6 +504,14 @@ def test_office_list_counts_institutions_of_the_whole_subtree(world):
     response = world.client_for(world.region_user).get(reverse("institutions:office_list"))
     counts = {office["name"]: office["institution_count"] for office in response.context["page"].object_list}
     assert counts == {"湖北考区": 4, "武汉市": 2, "武昌区": 1, "洪山区": 1, "宜昌市": 1}
+
+
+def test_institutions_are_counted_per_path_beneath_any_prefix(world):
+    Institution.objects.create(office=world.hongshan, name="洪山区第二医院")
+    paths = list(Institution.objects.values_list("path", flat=True))
+    for prefix in ["", *Office.objects.values_list("path", flat=True)]:
+        expected = Counter(path for path in paths if path.startswith(prefix))
+        assert dict(Institution.objects.counted_per_path(prefix)) == expected, prefix
 
 
 # --- institution accounts see only their institution ------------------------------------------------------------
