@@ -11,6 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+def account_label(full_name: str, username: str) -> str:
+    """How pages name an account: its holder's name and its username, or the username alone."""
+    return f"{full_name} ({username})" if full_name else username
+
+
 class User(AbstractUser):
     """An account. Every account except superusers belongs to exactly one node: an office or an institution."""
 
@@ -73,7 +78,7 @@ class User(AbstractUser):
         ]
 
     def __str__(self):
-        return f"{self.full_name} ({self.username})" if self.full_name else self.username
+        return account_label(self.full_name, self.username)
 
     def get_absolute_url(self):
         return reverse("accounts:detail", args=[self.public_id])

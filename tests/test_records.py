@@ -62,6 +62,21 @@ def test_bad_input_is_refused_next_to_its_field_keeping_the_rest(rworld, field, 
     assert not Person.objects.exists()
 
 
+@pytest.mark.parametrize("full_name", ["王录入", ""])
+def test_detail_names_the_account_that_entered_the_record(rworld, full_name):
+    world = rworld.world
+    world.staff.full_name = full_name
+    world.staff.save(update_fields=["full_name"])
+    client = world.client_for(world.staff)
+    post_record(client, rworld.record_data())
+    record = ProbationRecord.objects.get()
+    response = client.get(record.get_absolute_url())
+    assert response.context["entered_by"] == str(world.staff)
+    assert f"<dd>{str(world.staff)}, " in response.content.decode()
+    ProbationRecord.objects.filter(pk=record.pk).update(created_by=None)  # an imported or seeded record
+    assert "<dd>—, " in client.get(record.get_absolute_url()).content.decode()
+
+
 def test_detail_warns_when_a_dental_category_has_no_dental_rotation(rworld):
     world = rworld.world
     client = world.client_for(world.staff)
