@@ -62,14 +62,14 @@ class RosterQuerySet(models.QuerySet):
         ``OuterRef``)."""
         return self.filter(institution=institution, exam_year=exam_year).not_cancelled().order_by("-version")
 
+    def current(self):
+        """Of these rosters, each institution's current one for each exam year: its latest version not cancelled."""
+        fields = ("institution_id", "exam_year_id")  # the columns: "institution" would order by its name
+        return self.not_cancelled().order_by(*fields, "-version").distinct(*fields)
+
     def current_of(self, institution_ids, exam_year):
         """The current roster for ``exam_year`` of each of the institutions named (those with one), in one query."""
-        return (
-            self.filter(AnyOf(F("institution"), list(institution_ids)), exam_year=exam_year)
-            .not_cancelled()
-            .order_by("institution", "-version")
-            .distinct("institution")
-        )
+        return self.filter(AnyOf(F("institution"), list(institution_ids)), exam_year=exam_year).current()
 
 
 class Roster(models.Model):

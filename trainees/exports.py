@@ -126,9 +126,7 @@ def filing_statuses(institutions) -> dict:
 
     rosters = (
         Roster.objects.filter(institution__in=institutions)
-        .not_cancelled()
-        .order_by("institution_id", "exam_year_id", "-version")
-        .distinct("institution_id", "exam_year_id")
+        .current()
         .values_list("institution_id", "exam_year_id", "status")
     )
     return {(institution, year): str(Roster.Status(status).label) for institution, year, status in rosters}
