@@ -4,10 +4,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import F
 from django.utils.functional import cached_property
-
-from hbwsrc.db import AnyOf
 
 SIZE_SECONDS = 60
 PAST_CAP, UNDER_CAP = "past", "under"
@@ -151,46 +148,3 @@ def rows_as_values(page, *columns, **annotations):
     counted, by the paginator, without the joins and annotations its rows need."""
     page.object_list = page.object_list.values(*columns, **annotations)
     return page
-
-
-class RowsByIds:
-    """The rows of a ``values()`` query for the primary keys given (in no particular order), its SQL composed by
-    the ORM once per process and database, then run with the keys as one array parameter: one prepared statement
-    whatever their number.
-
-    Composing the record list's read of its page (five tables and the eligibility subquery) cost the ORM more than
-    PostgreSQL took to run it (bench/README.md stop 27). Only for a query that depends on nothing but the ids (not
-    the request, the account or the time): its SQL is kept for good. Columns are read as the driver gives them, so
-    a query with a column Django converts after reading (a JSON field, say) is refused.
-    """
-
-    def __init__(self, values_query):
-        self.values_query = values_query  # a function giving the values() queryset, called on the first read
-        self._compiled = {}
-
-    @cached_property
-    def _queryset(self):
-        ids = object()  # stands for the ids in the compiled parameters
-        return ids, self.values_query().order_by().filter(AnyOf(F("pk"), ids))
-
-    def _compile(self, using: str) -> tuple[str, list, int, list[str]]:
-        ids, queryset = self._queryset
-        query = queryset.query
-        compiler = query.get_compiler(using)
-        sql, params = compiler.as_sql()
-        if compiler.get_converters([column for column, _sql, _alias in compiler.select]):
-            raise ValueError("RowsByIds reads columns as the driver gives them; this query converts some")
-        names = [*query.extra_select, *query.values_select, *query.annotation_select]
-        return sql, list(params), next(i for i, param in enumerate(params) if param is ids), names
-
-    def __call__(self, ids) -> list[dict]:
-        if not ids:
-            return []
-        using = self._queryset[1].db
-        if using not in self._compiled:
-            self._compiled[using] = self._compile(using)
-        sql, params, position, names = self._compiled[using]
-        params = [*params[:position], list(ids), *params[position + 1 :]]
-        with connections[using].cursor() as cursor:
-            cursor.execute(sql, params)
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

@@ -20,8 +20,9 @@ from django.views.decorators.http import require_http_methods
 from accounts import audit
 from accounts.models import AuditEvent
 from hbwsrc import identifiers, ratelimit
+from hbwsrc.composed import Composed
 from reports.models import Roster, RosterEntry
-from trainees.models import Eligibility, IdType, ProbationRecord, mask_id_number
+from trainees.models import IdType, ProbationRecord, eligibility_of, mask_id_number
 
 DEFAULT_LOOKUP_RATE_LIMIT = (60, 60)  # lookups per seconds, per account; settings.LOOKUP_RATE_LIMIT overrides
 
@@ -60,15 +61,19 @@ RECORD_COLUMNS = (
 )  # fmt: skip
 
 
-def records_in_region(id_type: str, id_number: str, region_id: int) -> list[dict]:
-    """The person's records at the region's institutions (dicts of RECORD_COLUMNS and ``on_filed_roster``),
-    withdrawn ones included, newest exam year first."""
+def _person_records(p):
     on_filed_roster = RosterEntry.objects.filter(record=OuterRef("pk"), roster__status=Roster.Status.ACCEPTED)
-    return list(
-        ProbationRecord.objects.filter(person__id_type=id_type, person__id_number=id_number, region_id=region_id)
+    return (
+        ProbationRecord.objects.filter(person__id_type=p.id_type, person__id_number=p.id_number, region_id=p.region)
         .order_by("-exam_year__year", "category__code", "start_date", "pk")
         .values(*RECORD_COLUMNS, on_filed_roster=Exists(on_filed_roster))
     )
+
+
+# The person's records at the region's institutions (dicts of RECORD_COLUMNS and ``on_filed_roster``), withdrawn
+# ones included, newest exam year first. Composed once per process (hbwsrc.composed): the ORM took 1.8 ms to
+# compose this read on every lookup, PostgreSQL 0.2 ms to run it.
+records_in_region = Composed(_person_records, id_type=str, id_number=str, region=int)
 
 
 def group_by_year(records: list[dict]) -> list[dict]:
@@ -76,10 +81,10 @@ def group_by_year(records: list[dict]) -> list[dict]:
     all pairs; each record gains its result's label."""
     if not records:
         return []
-    rows = Eligibility.objects.filter(
-        person_id=records[0]["person_id"],
-        exam_year_id__in={r["exam_year_id"] for r in records},
-        category_id__in={r["category_id"] for r in records},
+    rows = eligibility_of(
+        person=records[0]["person_id"],
+        exam_years=list({r["exam_year_id"] for r in records}),
+        categories=list({r["category_id"] for r in records}),
     )
     eligibility = {(row.exam_year_id, row.category_id): row for row in rows}
     results = dict(ProbationRecord.Result.choices)
@@ -124,7 +129,7 @@ def lookup(request):
         return render(request, "reports/lookup.html", {"form": form}, status=400)
 
     id_type, id_number = form.cleaned_data["id_type"], form.cleaned_data["id_number"]
-    records = records_in_region(id_type, id_number, user.office.region_id)
+    records = records_in_region(id_type=id_type, id_number=id_number, region=user.office.region_id)
     audit.record(
         AuditEvent.Kind.ELIGIBILITY_LOOKUP,
         actor=user,

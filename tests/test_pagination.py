@@ -1,14 +1,13 @@
 """Long lists count at most settings.LIST_COUNT_CAP rows and then say "more than"."""
 
-import pytest
 from django.core.paginator import Paginator
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from accounts.models import AuditEvent, User
-from hbwsrc.pagination import CappedPaginator, CountedRows, RowsByIds, rows_as_values
+from accounts.models import User
+from hbwsrc.pagination import CappedPaginator, CountedRows, rows_as_values
 from institutions.models import Institution
 from tests.record_helpers import make_person, make_record
 from trainees.models import ProbationRecord
@@ -253,28 +252,6 @@ def test_counted_rows_give_the_lists_slices_in_its_order_with_the_number_of_all(
 
 def test_counted_rows_are_not_offered_for_a_list_in_no_order(rworld):
     assert CountedRows.of(ProbationRecord.objects.order_by().values_list("pk", flat=True)) is None
-
-
-def test_rows_by_ids_read_what_the_orm_reads_for_any_number_of_ids_in_one_query(rworld):
-    _records(rworld, 7)
-    columns = ("pk", "public_id", "start_date", "result", "person__name", "institution__name", "eligibility_status")
-    rows = RowsByIds(lambda: ProbationRecord.objects.with_eligibility().values(*columns))
-    ids = list(ProbationRecord.objects.order_by("pk").values_list("pk", flat=True))
-    for chosen in (ids, ids[2:5], ids[-1:], [*ids[:2], 10**12]):  # an id that names no row reads nothing
-        expected = ProbationRecord.objects.with_eligibility().filter(pk__in=chosen).values(*columns)
-        with CaptureQueriesContext(connection) as queries:
-            read = rows(chosen)
-        assert len(queries) == 1
-        assert sorted(read, key=lambda row: row["pk"]) == sorted(expected, key=lambda row: row["pk"])
-        assert len(read) == len([pk for pk in chosen if pk in ids])
-    with CaptureQueriesContext(connection) as queries:
-        assert rows([]) == []
-    assert len(queries) == 0
-
-
-def test_rows_by_ids_refuse_a_column_django_converts_after_reading(world):
-    with pytest.raises(ValueError, match="converts"):
-        RowsByIds(lambda: AuditEvent.objects.values("pk", "changes"))([1])
 
 
 def test_a_list_sorted_by_name_is_read_with_its_count_once_known_under_the_cap(rworld, settings):

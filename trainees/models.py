@@ -11,6 +11,7 @@ import uuid
 
 import pghistory
 import pgtrigger
+from django.apps import apps
 from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import DateRangeField, RangeBoundary, RangeOperators
 from django.contrib.postgres.indexes import GinIndex
@@ -21,6 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hbwsrc import identifiers
+from hbwsrc.composed import Composed
+from hbwsrc.db import AnyOf
 from hbwsrc.search import SearchGrams, text_contains
 
 
@@ -436,7 +439,18 @@ class ProbationRecord(models.Model):
     @property
     def is_locked(self) -> bool:
         """On a finalised, submitted or filed roster: the database refuses any change (reports migration 0002)."""
-        return self.roster_entries.filter(roster__status__in=["finalised", "submitted", "accepted"]).exists()
+        return bool(_locking_entries(record=self.pk))
+
+
+# One of a record's entries on a finalised, submitted or filed roster, if any: composed once (hbwsrc.composed).
+_locking_entries = Composed(
+    lambda p: (
+        apps.get_model("reports", "RosterEntry")
+        .objects.filter(record_id=p.record, roster__status__in=["finalised", "submitted", "accepted"])
+        .values("pk")[:1]
+    ),
+    record=int,
+)
 
 
 #: Department words that a rotation must mention for an exam class (domain.md section 7).
@@ -529,6 +543,18 @@ class Eligibility(models.Model):
         if self.gap_days:
             text += " " + _("Periods are not continuous (%(days)s days of gaps).") % {"days": self.gap_days}
         return text
+
+
+# A person's computed eligibility for exam years and categories (every pair of them), composed once
+# (hbwsrc.composed): eligibility_of(person=, exam_years=[...], categories=[...]).
+eligibility_of = Composed(
+    lambda p: Eligibility.objects.filter(
+        AnyOf(F("exam_year"), p.exam_years), AnyOf(F("category"), p.categories), person_id=p.person
+    ),
+    person=int,
+    exam_years=list,
+    categories=list,
+)
 
 
 class ImportJob(models.Model):

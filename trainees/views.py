@@ -14,14 +14,15 @@ from pghistory.models import MiddlewareEvents
 
 from accounts import audit
 from accounts.models import AuditEvent, User, account_label
+from hbwsrc.composed import Composed
 from hbwsrc.db import AnyOf, get_or_404
-from hbwsrc.pagination import CappedPaginator, CountedRows, RowsByIds
+from hbwsrc.pagination import CappedPaginator, CountedRows
 from hbwsrc.routers import read_only
 from hbwsrc.search import text_contains
 from institutions.scope import MANAGE_RECORDS, scope_for
 from trainees import actions, options
 from trainees.forms import ExamYearForm, RecordFilterForm, RecordForm, WithdrawForm
-from trainees.models import Eligibility, ExamYear, OverlapAttempt, ProbationRecord, mask_id_number
+from trainees.models import ExamYear, OverlapAttempt, ProbationRecord, eligibility_of, mask_id_number
 
 
 def _record_for(request, public_id) -> ProbationRecord:
@@ -103,7 +104,12 @@ LIST_COLUMNS = (
     "person__name", "person__id_number", "institution__name", "exam_year__year", "category__name",
     "eligibility_status",
 )  # fmt: skip
-_list_rows = RowsByIds(lambda: ProbationRecord.objects.with_eligibility().values(*LIST_COLUMNS))
+# The rows of a page's records, by their ids (one array parameter): composed once per process (hbwsrc.composed),
+# as composing the five tables and the eligibility subquery cost the ORM more than PostgreSQL took to run them.
+_list_rows = Composed(
+    lambda p: ProbationRecord.objects.with_eligibility().filter(AnyOf(F("pk"), p.ids)).order_by().values(*LIST_COLUMNS),
+    ids=list,
+)
 
 
 def _size_key(user, form) -> str:
@@ -131,7 +137,7 @@ def paginate_records(records, number, size_key=None):
     listed = records.values_list("pk", flat=True)
     page = CappedPaginator(listed, 50, size_key=size_key, counted_list=CountedRows.of(listed)).get_page(number)
     ids = list(page.object_list)
-    rows = {row["pk"]: row for row in _list_rows(ids)}
+    rows = {row["pk"]: row for row in _list_rows(ids=ids)} if ids else {}
     page.object_list = [rows[pk] for pk in ids if pk in rows]  # one deleted meanwhile is left out
     return page
 
@@ -162,9 +168,9 @@ def record_list(request):
 def record_detail(request, public_id):
     record = _record_for(request, public_id)
     audit.record(AuditEvent.Kind.FULL_ID_VIEW, actor=request.user, target=record, request=request)
-    eligibility = Eligibility.objects.filter(
-        person=record.person_id, exam_year=record.exam_year_id, category=record.category_id
-    ).first()
+    [eligibility] = eligibility_of(
+        person=record.person_id, exam_years=[record.exam_year_id], categories=[record.category_id]
+    ) or [None]
     return render(
         request,
         "trainees/record_detail.html",
