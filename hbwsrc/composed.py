@@ -18,9 +18,9 @@ Each parameter is declared with its type. An ``int`` or a ``str`` is stood in fo
 unchanged and is then found among the composed parameters; a ``list`` is compared with ``hbwsrc.db.AnyOf`` (one
 array parameter), which keeps the very object given. A parameter the composed SQL does not hold as given (a lookup
 that changed it: ``icontains`` adds wildcards, an out-of-range number makes the condition "never") is refused when
-the query is first composed, and so is a column Django converts after reading: rows are read as the driver gives
-them. Only for queries whose SQL depends on nothing but these values: not on the account (a scope's shape), the
-time or a setting, since the SQL is kept for good.
+the query is first composed. Columns are converted after reading as the ORM converts them (a JSON column decoded,
+a count made an int). Only for queries whose SQL depends on nothing but these values: not on the account (a scope's
+shape), the time or a setting, since the SQL is kept for good.
 
 A ``values()`` query gives dicts; a query of model instances gives instances of the model's own columns (no
 ``select_related``, annotations or deferred fields).
@@ -101,12 +101,11 @@ class Composed:
             names = [*query.extra_select, *query.values_select, *query.annotation_select]
         compiler = query.get_compiler(using)
         sql, params = compiler.as_sql()
-        if compiler.get_converters([column for column, _sql, _alias in compiler.select]):
-            raise ValueError("Composed reads columns as the driver gives them; this query converts some")
+        converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
         slots = [markers.name_of(param) for param in params]
         if missing := set(self.parameters) - set(slots):
             raise ValueError(f"the composed query does not hold parameter(s) {sorted(missing)} as given")
-        return sql, list(params), slots, names, model
+        return sql, list(params), slots, names, model, list(converters.items())
 
     def __call__(self, **values) -> list:
         if values.keys() != self.parameters.keys():
@@ -114,11 +113,21 @@ class Composed:
         using = self._composed[0].db  # the router's choice on each run (hbwsrc.routers: per view)
         if using not in self._compiled:
             self._compiled[using] = self._compile(using)
-        sql, params, slots, names, model = self._compiled[using]
+        sql, params, slots, names, model, converters = self._compiled[using]
         bound = [param if slot is None else values[slot] for param, slot in zip(params, slots, strict=True)]
         with connections[using].cursor() as cursor:
             cursor.execute(sql, bound)
             rows = cursor.fetchall()
+        if converters:
+            rows = list(_converted(rows, converters, connections[using]))
         if model is not None:
             return [model.from_db(using, names, row) for row in rows]
         return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def _converted(rows, converters, connection):
+    for row in map(list, rows):
+        for position, (functions, expression) in converters:
+            for function in functions:
+                row[position] = function(row[position], expression, connection)
+        yield row

@@ -9,13 +9,14 @@ from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from hbwsrc.composed import Composed
 from hbwsrc.db import get_or_404
 from hbwsrc.pagination import rows_as_values
 from hbwsrc.routers import read_only
 from hbwsrc.search import text_contains
 from institutions import actions
 from institutions.forms import InstitutionForm, OfficeForm, ProfileForm, SearchForm
-from institutions.models import Institution, Office
+from institutions.models import Institution, Office, institutions_per_path
 from institutions.scope import CHANGE_INSTITUTION, scope_for
 
 
@@ -43,31 +44,36 @@ INSTITUTION_COLUMNS = ("public_id", "name", "office__name", "contact_person", "c
 SUPERVISED_COLUMNS = ("public_id", "name", "contact_person", "contact_phone")  # an office's own, on its page
 
 
-def _with_subtree_counts(offices) -> list[dict]:
-    """The offices' rows (OFFICE_COLUMNS) with ``child_count`` and ``institution_count`` (institutions at or
-    beneath each office).
+def _with_subtree_counts(offices: list[dict]) -> list[dict]:
+    """Offices' rows (OFFICE_COLUMNS and ``child_count``: ``_office_rows``) with ``institution_count``, the
+    institutions at or beneath each office.
 
-    Two queries for the whole list: the offices with their children counted, then the institutions under their
-    common path prefix, counted per path from an index alone (``Institution.objects.counted_per_path``) and added
-    up per office in Python. A correlated ``path LIKE office.path || '%'`` cannot use the path index and read the
-    whole institution table once per office.
+    The institutions under the offices' common path prefix are counted per path from an index alone
+    (``institutions_per_path``) and added up per office in Python. A correlated ``path LIKE office.path || '%'``
+    cannot use the path index and read the whole institution table once per office.
     """
-    offices = [
-        {**row, "institution_count": 0} for row in offices.values(*OFFICE_COLUMNS, child_count=Count("children"))
-    ]
+    offices = [{**row, "institution_count": 0} for row in offices]
     if not offices:
         return offices
     prefix = os.path.commonprefix([office["path"] for office in offices])
     prefix = prefix[: prefix.rfind("/") + 1]  # never cut an id in two
     listed = {office["path"]: office for office in offices}
     # Each count goes to the listed offices among the path's ancestors ("1/", "1/8/", ...).
-    for path, n in Institution.objects.counted_per_path(prefix):
+    for path, n in institutions_per_path(prefix):
         end = path.find("/")
         while end != -1:
             if (office := listed.get(path[: end + 1])) is not None:
                 office["institution_count"] += n
             end = path.find("/", end + 1)
     return offices
+
+
+def _office_rows(offices):
+    return offices.values(*OFFICE_COLUMNS, child_count=Count("children"))
+
+
+# An office's children, composed once (hbwsrc.composed): the office page's most composed query after its own row.
+_children_of = Composed(lambda p: _office_rows(Office.objects.filter(parent_id=p.office).order_by("path")), office=int)
 
 
 def _save_or_report(form, save):
@@ -97,7 +103,7 @@ def office_list(request):
     if q:
         offices = offices.filter(Q(name__icontains=q) | Q(division_code__startswith=q))
     page = _page(request, offices.order_by("path"))
-    page.object_list = _with_subtree_counts(page.object_list)
+    page.object_list = _with_subtree_counts(_office_rows(page.object_list))
     return render(request, "institutions/office_list.html", {"page": page, "form": form})
 
 
@@ -106,7 +112,7 @@ def office_list(request):
 def office_detail(request, public_id):
     office = _office_for(request, public_id)
     scope = scope_for(request.user)
-    children = _with_subtree_counts(office.children.order_by("path"))
+    children = _with_subtree_counts(_children_of(office=office.pk))
     institutions = office.institutions.order_by("name")
     return render(
         request,

@@ -21,6 +21,7 @@ from institutions.models import (
     Office,
     OfficeUserObjectPermission,
     Region,
+    institutions_per_path,
 )
 from institutions.scope import VIEW_OFFICE, scope_for
 from tests.world import logged_in, make_account
@@ -51,9 +52,7 @@ def form_error_codes(response, field) -> set[str]:
 # --- paths and subtrees ----------------------------------------------------------------------------------------
 
 
-def test_the_offices_shown_above_an_office_are_those_within_the_accounts_jurisdiction(
-    world, django_assert_num_queries
-):
+def test_the_offices_shown_above_an_office_are_those_within_the_accounts_jurisdiction(world, django_assert_num_queries):
     root, wuhan, wuchang = world.hubei_office, world.wuhan, world.wuchang
     for office in (root, wuhan, wuchang):
         office.refresh_from_db()
@@ -127,7 +126,7 @@ def test_beneath_queries_return_exactly_the_subtree(world):
 
 
 def test_a_subtree_holds_no_office_whose_id_only_begins_like_its_own(world):
-    """"1/2/19/" and "1/2/190/" share a prefix of characters, not of ids."""
+    """ "1/2/19/" and "1/2/190/" share a prefix of characters, not of ids."""
     institutions = list(Institution.objects.order_by("pk"))[:4]
     paths = ["1/2/19/", "1/2/190/", "1/2/19/7/", "1/2/1/"]
     for institution, path in zip(institutions, paths, strict=True):
@@ -511,7 +510,7 @@ def test_institutions_are_counted_per_path_beneath_any_prefix(world):
     paths = list(Institution.objects.values_list("path", flat=True))
     for prefix in ["", *Office.objects.values_list("path", flat=True)]:
         expected = Counter(path for path in paths if path.startswith(prefix))
-        assert dict(Institution.objects.counted_per_path(prefix)) == expected, prefix
+        assert dict(institutions_per_path(prefix)) == expected, prefix
 
 
 # --- institution accounts see only their institution ------------------------------------------------------------
