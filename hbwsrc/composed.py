@@ -13,23 +13,30 @@ the values of each call::
     )
     names_of(id_type="resident", number="420106199001011234")  # [{"name": "张三"}]
 
-Each parameter is declared with its type. An ``int`` or a ``str`` is stood in for by a value no real query holds
-(a negative number below any id, a string with control characters), which passes through the field's preparation
-unchanged and is then found among the composed parameters; a ``list`` is compared with ``hbwsrc.db.AnyOf`` (one
-array parameter), which keeps the very object given. A parameter the composed SQL does not hold as given (a lookup
-that changed it: ``icontains`` adds wildcards, an out-of-range number makes the condition "never") is refused when
-the query is first composed. Columns are converted after reading as the ORM converts them (a JSON column decoded,
-a count made an int). Only for queries whose SQL depends on nothing but these values: not on the account (a scope's
-shape), the time or a setting, since the SQL is kept for good.
+Each parameter is declared with its type. An ``int``, a ``str`` or a ``UUID`` is stood in for by a value no real
+query holds (a negative number below any id, a string with control characters, a UUID of no version), which
+passes through the field's preparation unchanged and is then found among the composed parameters; a ``list`` is
+compared with ``hbwsrc.db.AnyOf`` (one array parameter), which keeps the very object given. A parameter the
+composed SQL does not hold as given (a lookup that changed it: ``icontains`` adds wildcards, an out-of-range
+number makes the condition "never") is refused when the query is first composed. Columns are converted after
+reading as the ORM converts them (a JSON column decoded, a count made an int).
 
-A ``values()`` query gives dicts; a query of model instances gives instances of the model's own columns (no
-``select_related``, annotations or deferred fields).
+A ``values()`` query gives dicts; a query of model instances gives instances as the ORM builds them, with their
+``select_related`` rows and annotations (no ``prefetch_related``, no related manager's known objects). A query
+that can match nothing (``none()``, an empty ``__in``) gives an empty list without a query.
+
+``Composed`` is for queries whose SQL depends on nothing but these values, since the SQL is kept for good.
+``ComposedPer`` is for those whose SQL also depends on something of the call (an account's scope: which subtrees,
+which institutions): one ``Composed`` per key that names it, the most recently used kept.
 """
 
-from functools import cached_property
+import threading
+import uuid
+from functools import cached_property, partial
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models.query import ModelIterable
+from django.db.models.query import ModelIterable, get_related_populators
 
 _INT_MARKERS = -2_000_000_000  # within a 32-bit integer column's range; ids are never negative
 _STR_TAG = "\x1ecomposed:"
@@ -53,10 +60,12 @@ class _Markers:
                 marker = _INT_MARKERS - number
             elif kind is str:
                 marker = f"{_STR_TAG}{name}\x1e"
+            elif kind is uuid.UUID:
+                marker = uuid.UUID(int=number + 1)  # version 0: uuid4() never makes it
             elif kind is list:
                 marker = _ListMarker(name)
             else:
-                raise TypeError(f"parameter {name!r}: int, str or list, not {kind!r}")
+                raise TypeError(f"parameter {name!r}: int, str, UUID or list, not {kind!r}")
             self._by_name[name] = marker
 
     def __getattr__(self, name):
@@ -75,6 +84,59 @@ class _Markers:
         return None
 
 
+class _Compiled:
+    """One query's SQL, where each call's values go in it, and how its rows become results."""
+
+    def __init__(self, queryset, markers: _Markers, parameters, using: str):
+        compiler = queryset.query.get_compiler(using)
+        self.sql, params = compiler.as_sql()
+        self.params = list(params)
+        self.slots = [markers.name_of(param) for param in params]
+        if missing := set(parameters) - set(self.slots):
+            raise ValueError(f"the composed query does not hold parameter(s) {sorted(missing)} as given")
+        self.converters = list(compiler.get_converters([column for column, _sql, _alias in compiler.select]).items())
+        if queryset._iterable_class is ModelIterable:
+            self._model_reader(compiler, using)
+        else:
+            query = queryset.query
+            self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
+            self.model = None
+
+    def _model_reader(self, compiler, using: str):
+        """What ModelIterable reads of a row, worked out once: the model's columns, its related rows' populators
+        and the annotations' positions."""
+        klass_info, select = compiler.klass_info, compiler.select
+        self.model = klass_info["model"]
+        fields = klass_info["select_fields"]
+        self.model_columns = slice(fields[0], fields[-1] + 1)
+        self.names = [column[0].target.attname for column in select[self.model_columns]]
+        self.populators = get_related_populators(klass_info, select, using)
+        self.annotations = list(compiler.annotation_col_map.items())
+
+    def results(self, rows, using: str) -> list:
+        if self.converters:
+            rows = list(_converted(rows, self.converters, connections[using]))
+        if self.model is None:
+            return [dict(zip(self.names, row, strict=True)) for row in rows]
+        objects = []
+        for row in rows:
+            obj = self.model.from_db(using, self.names, row[self.model_columns])
+            for populator in self.populators:
+                populator.populate(row, obj)
+            for name, position in self.annotations:
+                setattr(obj, name, row[position])
+            objects.append(obj)
+        return objects
+
+
+def _converted(rows, converters, connection):
+    for row in map(list, rows):
+        for position, (functions, expression) in converters:
+            for function in functions:
+                row[position] = function(row[position], expression, connection)
+        yield row
+
+
 class Composed:
     """A query whose SQL is composed once per process and database (see the module's docstring)."""
 
@@ -86,26 +148,17 @@ class Composed:
     @cached_property
     def _composed(self):
         markers = _Markers(self.parameters)
-        return self.compose(markers), markers
+        queryset = self.compose(markers)
+        if queryset._prefetch_related_lookups or queryset._known_related_objects:
+            raise ValueError("Composed reads one query's rows: no prefetch_related, no related manager")
+        return queryset, markers
 
-    def _compile(self, using: str):
+    def _compile(self, using: str) -> _Compiled | None:
         queryset, markers = self._composed
-        query, model = queryset.query, None
-        if queryset._iterable_class is ModelIterable:
-            if query.select_related or query.annotations or query.deferred_loading != (frozenset(), True):
-                raise ValueError("Composed reads a model's own columns: no select_related, annotations or deferral")
-            model = queryset.model
-            names = [field.attname for field in model._meta.concrete_fields]
-            query = queryset.values_list(*names).query
-        else:
-            names = [*query.extra_select, *query.values_select, *query.annotation_select]
-        compiler = query.get_compiler(using)
-        sql, params = compiler.as_sql()
-        converters = compiler.get_converters([column for column, _sql, _alias in compiler.select])
-        slots = [markers.name_of(param) for param in params]
-        if missing := set(self.parameters) - set(slots):
-            raise ValueError(f"the composed query does not hold parameter(s) {sorted(missing)} as given")
-        return sql, list(params), slots, names, model, list(converters.items())
+        try:
+            return _Compiled(queryset, markers, self.parameters, using)
+        except EmptyResultSet:
+            return None  # it can match nothing, whatever the values
 
     def __call__(self, **values) -> list:
         if values.keys() != self.parameters.keys():
@@ -113,21 +166,37 @@ class Composed:
         using = self._composed[0].db  # the router's choice on each run (hbwsrc.routers: per view)
         if using not in self._compiled:
             self._compiled[using] = self._compile(using)
-        sql, params, slots, names, model, converters = self._compiled[using]
-        bound = [param if slot is None else values[slot] for param, slot in zip(params, slots, strict=True)]
+        compiled = self._compiled[using]
+        if compiled is None:
+            return []
+        slots = zip(compiled.params, compiled.slots, strict=True)
+        bound = [param if slot is None else values[slot] for param, slot in slots]
         with connections[using].cursor() as cursor:
-            cursor.execute(sql, bound)
+            cursor.execute(compiled.sql, bound)
             rows = cursor.fetchall()
-        if converters:
-            rows = list(_converted(rows, converters, connections[using]))
-        if model is not None:
-            return [model.from_db(using, names, row) for row in rows]
-        return [dict(zip(names, row, strict=True)) for row in rows]
+        return compiled.results(rows, using)
 
 
-def _converted(rows, converters, connection):
-    for row in map(list, rows):
-        for position, (functions, expression) in converters:
-            for function in functions:
-                row[position] = function(row[position], expression, connection)
-        yield row
+class ComposedPer:
+    """``Composed`` queries whose SQL also depends on something of the call, named by a key:
+    ``read(key, context, **values)`` composes ``compose(context, markers)`` the first time ``key`` is met. The key
+    must name everything the SQL depends on besides the values (``institutions.scope.Scope.seen``); the ``size``
+    keys most recently used are kept, each about 20 KB for the record page's read (five tables), 9 KB for an
+    office's: a key that fell out is composed again, as the ORM composed it on every call before."""
+
+    def __init__(self, compose, size: int = 512, **parameters: type):
+        self.compose = compose
+        self.size = size
+        self.parameters = parameters
+        self._by_key = {}  # in the order last used
+        self._lock = threading.Lock()
+
+    def __call__(self, key, context, **values) -> list:
+        with self._lock:
+            composed = self._by_key.pop(key, None)
+            if composed is None:
+                composed = Composed(partial(self.compose, context), **self.parameters)
+            self._by_key[key] = composed
+            while len(self._by_key) > self.size:
+                del self._by_key[next(iter(self._by_key))]
+        return composed(**values)

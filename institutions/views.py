@@ -1,5 +1,6 @@
 import copy
 import os
+from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,8 +10,8 @@ from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from hbwsrc.composed import Composed
-from hbwsrc.db import get_or_404
+from hbwsrc.composed import Composed, ComposedPer
+from hbwsrc.db import scoped_row_or_404
 from hbwsrc.pagination import rows_as_values
 from hbwsrc.routers import read_only
 from hbwsrc.search import text_contains
@@ -19,13 +20,21 @@ from institutions.forms import InstitutionForm, OfficeForm, ProfileForm, SearchF
 from institutions.models import Institution, Office, institutions_per_path
 from institutions.scope import CHANGE_INSTITUTION, scope_for
 
+# An office, an institution by its public id among those the account sees: composed once per scope (hbwsrc.composed).
+_office_in_scope = ComposedPer(
+    lambda scope, p: scope.offices().select_related("parent").filter(public_id=p.public_id), public_id=UUID
+)
+_institution_in_scope = ComposedPer(
+    lambda scope, p: scope.institutions().select_related("office").filter(public_id=p.public_id), public_id=UUID
+)
+
 
 def _office_for(request, public_id) -> Office:
-    return get_or_404(scope_for(request.user).offices().select_related("parent"), public_id=public_id)
+    return scoped_row_or_404(_office_in_scope, scope_for(request.user), public_id=public_id)
 
 
 def _institution_for(request, public_id) -> Institution:
-    return get_or_404(scope_for(request.user).institutions().select_related("office"), public_id=public_id)
+    return scoped_row_or_404(_institution_in_scope, scope_for(request.user), public_id=public_id)
 
 
 def _page(request, queryset):

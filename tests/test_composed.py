@@ -1,12 +1,14 @@
 """hbwsrc.composed: a query composed by the ORM once, then run with each call's values, reads what the ORM reads."""
 
+import uuid
+
 import pytest
 from django.db import connection
 from django.db.models import Count, F
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import AuditEvent
-from hbwsrc.composed import Composed
+from hbwsrc.composed import Composed, ComposedPer
 from hbwsrc.db import AnyOf
 from tests.record_helpers import make_person, make_record
 from trainees.models import Eligibility, Person, ProbationRecord
@@ -114,6 +116,59 @@ def test_columns_are_converted_as_the_orm_converts_them(rworld, records):
     assert per_institution(year=rworld.year.pk) == [{"institution": pk, "n": n} for pk, n in expected]
 
 
+def test_model_instances_come_with_their_related_rows_and_annotations_by_a_uuid(records):
+    read = Composed(
+        lambda p: (
+            ProbationRecord.objects.select_related("person", "institution__office")
+            .with_eligibility()
+            .annotate(person_name=F("person__name"))
+            .filter(public_id=p.public_id)
+        ),
+        public_id=uuid.UUID,
+    )
+    for record in records[:3]:
+        expected = ProbationRecord.objects.with_eligibility().get(pk=record.pk)
+        with CaptureQueriesContext(connection) as queries:
+            [got] = read(public_id=record.public_id)
+            related = (got.person.name, got.institution.name, got.institution.office.path)
+        assert len(queries) == 1  # the related rows came with it
+        assert related == (record.person.name, record.institution.name, record.institution.office.path)
+        assert (got.pk, got.start_date, got.eligibility_status) == (
+            expected.pk,
+            expected.start_date,
+            expected.eligibility_status,
+        )
+        assert got.person_name == record.person.name and not got._state.adding
+    assert read(public_id=uuid.uuid4()) == []
+
+
+def test_a_query_that_can_match_nothing_reads_nothing(records):
+    read = Composed(lambda p: Person.objects.none().filter(name=p.name).values("pk"), name=str)
+    name = records[0].person.name
+    with CaptureQueriesContext(connection) as queries:
+        assert read(name=name) == []
+    assert len(queries) == 0
+
+
+def test_composed_per_key_composes_once_per_key_and_keeps_the_last_used(rworld, records):
+    calls = []
+
+    def compose(institution, p):
+        calls.append(institution)
+        return ProbationRecord.objects.filter(institution=institution, pk=p.pk)
+
+    read = ComposedPer(compose, size=1, pk=int)
+    world = rworld.world
+    first, second = records[0], records[1]  # at the Wuchang hospital, at the Hongshan centre
+    for _ in range(2):
+        assert read(world.wuchang_hospital.pk, world.wuchang_hospital, pk=first.pk) == [first]
+        assert read(world.wuchang_hospital.pk, world.wuchang_hospital, pk=second.pk) == []
+    assert calls == [world.wuchang_hospital]
+    assert read(world.hongshan_centre.pk, world.hongshan_centre, pk=second.pk) == [second]
+    assert read(world.wuchang_hospital.pk, world.wuchang_hospital, pk=first.pk) == [first]  # composed again
+    assert calls == [world.wuchang_hospital, world.hongshan_centre, world.wuchang_hospital]
+
+
 @pytest.mark.parametrize(
     "compose, parameters, message",
     [
@@ -121,9 +176,8 @@ def test_columns_are_converted_as_the_orm_converts_them(rworld, records):
         (lambda p: Person.objects.filter(name__icontains=p.name).values("pk"), {"name": str}, "changed"),
         # A parameter the query does not use.
         (lambda p: Person.objects.values("pk"), {"name": str}, "does not hold"),
-        # Model instances with related rows or annotations: only a model's own columns are read.
-        (lambda p: ProbationRecord.objects.select_related("person").filter(pk=p.pk), {"pk": int}, "own columns"),
-        (lambda p: ProbationRecord.objects.with_eligibility().filter(pk=p.pk), {"pk": int}, "own columns"),
+        # More than one query's rows.
+        (lambda p: ProbationRecord.objects.prefetch_related("roster_entries").filter(pk=p.pk), {"pk": int}, "one"),
     ],
 )
 def test_what_cannot_be_bound_as_composed_is_refused_when_first_run(db, compose, parameters, message):
@@ -132,7 +186,7 @@ def test_what_cannot_be_bound_as_composed_is_refused_when_first_run(db, compose,
 
 
 def test_parameters_are_declared_and_given_by_name(db):
-    with pytest.raises(TypeError, match="int, str or list"):
+    with pytest.raises(TypeError, match="int, str, UUID or list"):
         Composed(lambda p: Person.objects.values("pk"), when=float)(when=1.0)
     with pytest.raises(AttributeError, match="'number'"):
         Composed(lambda p: Person.objects.filter(id_number=p.number).values("pk"), name=str)(name="x")

@@ -11,10 +11,13 @@ from django.db import connection
 from django.urls import reverse
 from pghistory.models import Events
 
-from hbwsrc.db import get_or_404
+from accounts import audit
+from accounts.models import AuditEvent
+from hbwsrc.db import get_or_404, scoped_row_or_404
 from hbwsrc.search import text_contains
 from institutions.models import Institution
 from institutions.scope import scope_for
+from institutions.views import _institution_in_scope
 
 from .test_production import ROOT
 
@@ -105,6 +108,36 @@ def test_a_row_outside_the_subtree_is_not_found_by_the_prepared_read(world):
         get_or_404(in_scope, public_id=world.yichang_hospital.public_id)
 
 
+def test_a_row_read_by_its_key_composed_once_per_scope_is_what_the_scope_holds_for_every_account(world):
+    """scoped_row_or_404 keeps one composed read per scope seen: each account, in turn and again, finds exactly
+    the institutions its scope holds, never one composed for another account's scope."""
+    from django.http import Http404
+
+    accounts = [world.region_user, world.wuchang_user, world.yichang_user, world.hunan_user, world.wuhan_user]
+    institutions = list(Institution.objects.order_by("pk"))
+    for _ in range(2):
+        for account in accounts:
+            scope = scope_for(account)
+            seen = set(scope.institutions())
+            for institution in institutions:
+                if institution in seen:
+                    read = scoped_row_or_404(_institution_in_scope, scope, public_id=institution.public_id)
+                    assert (read, read.office) == (institution, institution.office)
+                else:
+                    with pytest.raises(Http404):
+                        scoped_row_or_404(_institution_in_scope, scope, public_id=institution.public_id)
+    assert len({scope_for(account).seen() for account in accounts}) == len(accounts)
+
+
+def test_a_row_read_by_its_key_in_a_whole_region_is_prepared(world):
+    threshold = settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"]
+    scope = scope_for(world.region_user)
+    for _ in range(threshold + 1):
+        read = scoped_row_or_404(_institution_in_scope, scope, public_id=world.wuchang_hospital.public_id)
+        assert read == world.wuchang_hospital
+    assert [s for s in prepared_statements() if "LIKE" in s and '"public_id" = $2' in s]
+
+
 def test_a_write_with_history_context_keeps_its_context(world):
     """django-pghistory puts its context before the write in one string, which a prepared statement cannot hold:
     the cursor sends it first, on its own."""
@@ -113,6 +146,34 @@ def test_a_write_with_history_context_keeps_its_context(world):
     event = Events.objects.filter(pgh_model="institutions.InstitutionEvent").order_by("pgh_id").last()
     assert event.pgh_data["name"] == "武汉市武昌医院（新址）"
     assert event.pgh_context == {"user": world.wuchang_user.pk, "note": "renamed"}
+
+
+def history_context_set() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('pghistory.context_id', true)")
+        return bool(cursor.fetchone()[0])
+
+
+def test_only_writes_to_tracked_tables_carry_the_history_context(world):
+    """The context is local to the transaction (the test's, here): a write to a table without history triggers
+    (the audit trail's) is sent alone, one round trip; a tracked table's gets its context."""
+    with pghistory.context(user=world.wuchang_user.pk):
+        audit.record(AuditEvent.Kind.ELIGIBILITY_LOOKUP, actor=world.wuchang_user, changes={"found": False})
+        assert not history_context_set()
+        Institution.objects.filter(pk=world.wuchang_hospital.pk).update(contact_person="李四")
+        assert history_context_set()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_tracked_write_outside_a_transaction_keeps_its_context(world):
+    """Outside Django's transactions the context and the write are sent in one transaction of their own: each
+    alone, the context would have ended with its own before the write ran."""
+    with pghistory.context(user=world.wuchang_user.pk, note="renamed"):
+        Institution.objects.filter(pk=world.wuchang_hospital.pk).update(name="武汉市武昌医院（新址）")
+    event = Events.objects.filter(pgh_model="institutions.InstitutionEvent").order_by("pgh_id").last()
+    assert event.pgh_data["name"] == "武汉市武昌医院（新址）"
+    assert event.pgh_context == {"user": world.wuchang_user.pk, "note": "renamed"}
+    assert Institution.objects.get(pk=world.wuchang_hospital.pk).name == "武汉市武昌医院（新址）"  # committed
 
 
 def test_values_can_still_be_quoted_into_sql_text(db):
