@@ -64,7 +64,11 @@ INDEXES_ADDED = """## What this review changed
   migration 0004), with the filing list ordered by the institution's own copy of its office's path: a region
   office's institution and filing lists read their first 50 entries in order instead of sorting the region's
   institutions (province: 4.4 ms and 5.2 ms, now 0.1 ms and 0.3 ms; nation: the institution list 5.2 ms, now
-  0.7 ms).
+  0.7 ms). At nation scale `institution_name_idx` still read the whole country's institutions in name order until
+  50 of the region's turned up (Hubei: 1,349 rows read, 2.9 ms; a small region or one whose names sort late,
+  more): since institutions migration 0008 a region office's scope of institutions is its region, as for its
+  records, and the lists read the region's first 50 from `institution_unique_name_in_region` (region, name) and
+  `institution_region_tree_idx` (region, (path COLLATE "C"), name) (0.3 ms and 0.1 ms).
 - `institution_name_grams_idx` (GIN over `trainees_search_grams(name)`, institutions migration 0005): the
   institution and filing lists' searches and the record list's institution filter find the institutions by the
   typed text's pairs, as persons are found by name; the record admin's search, which read all 40,000
@@ -141,15 +145,17 @@ NOTES = {
     "whole institution table once per office: 4 s a page at nation scale).",
     "office detail": "As the office list, for the children; the office's institutions by its foreign key.",
     "institution list": "A small subtree: `institution_path_idx` prefix range, then a sort by name. A region "
-    "office: `institution_name_idx` read in name order until 50 of its institutions are found (institutions "
-    "migration 0004; was a sort of the region's institutions, 5 ms).",
+    "office, whose scope is its region: the region's first 50 in `institution_unique_name_in_region` (region, "
+    "name) (institutions migration 0008; was `institution_name_idx` read until 50 of the region's turned up, "
+    "2.9 ms at nation scale, and before that a sort of the region's institutions, 5 ms).",
     "institution list, search": "`institution_name_grams_idx` (the name's characters and pairs) and the "
     "subtree's prefix range, then the full name check.",
     "filing list, search": "As the institution list's search, then each listed institution's latest roster.",
     "filing list": "The subtree's institutions in tree order from `institution_tree_order_idx` ((path COLLATE "
     "\"C\"), name), the first 50 read in order (a small subtree: prefix range, then a sort); the latest roster "
     "of each on the page by `reports_dash_roster_latest_idx` (institutions migration 0004; was a sort by the "
-    "joined office's path, 5 ms for a region office).",
+    "joined office's path, 5 ms for a region office). A region office, whose scope is its region: "
+    "`institution_region_tree_idx` (region, (path COLLATE \"C\"), name) (institutions migration 0008).",
     "filing list, status filter": "The institutions whose current roster has the status: one index-only pass "
     "over the year's rosters in `reports_dash_roster_latest_idx` order (DISTINCT ON institution, no sort, "
     "`reports.models.CURRENT_ROSTERS_SQL`), then the institutions by primary key; O(the region's rosters of "

@@ -294,10 +294,13 @@ class Institution(models.Model):
         ]
         indexes = [
             models.Index(fields=["path"], name="institution_path_idx", opclasses=["text_pattern_ops"]),
-            # The orders of the institution list and of the filing list: a region office reads their first 50
-            # entries instead of sorting every institution of its region.
+            # The orders of the institution list (by name: institution_unique_name_in_region for a region office,
+            # whose scope is its region; this index for the admin's list of every institution) and of the filing
+            # list (tree order: by region for a region office, by the path's range for the offices beneath): the
+            # first 50 entries are read in order instead of sorting a region's institutions.
             models.Index(fields=["name"], name="institution_name_idx"),
             models.Index(Collate("path", "C"), "name", name="institution_tree_order_idx"),
+            models.Index("region", Collate("path", "C"), "name", name="institution_region_tree_idx"),
             # Searches by any part of the name (the institution and filing lists, the record list's institution
             # filter, the record admin): hbwsrc.search.
             GinIndex(SearchGrams("name"), name="institution_name_grams_idx"),

@@ -71,7 +71,7 @@ class Scope:
 
     def institutions(self, queryset=None):
         queryset = Institution.objects.all() if queryset is None else queryset
-        return self.filter_by_institution(queryset, "")
+        return self.filter_by_institution(queryset, "", region="region")
 
     def filter_by_institution(self, queryset, prefix: str = "institution__", region: str | None = None):
         """Scope any queryset whose rows belong to an institution (``prefix`` leads to it).

@@ -59,16 +59,16 @@ def test_a_query_whose_plan_depends_on_a_pattern_is_planned_for_its_values_every
 
 
 def test_a_row_read_by_its_unique_key_in_a_whole_region_is_prepared_all_the_same(world):
-    """get_or_404: whatever the path prefix, the unique key's index is the plan; a region office's pages on an
-    office or an institution would plan a read by its key on every request."""
+    """get_or_404: a region office's scope is its region, compared as a value, so the read by the unique key is
+    prepared and planned once; its pages on an office or an institution would otherwise plan it on every request."""
     threshold = settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"]
     in_scope = scope_for(world.region_user).institutions()
     for _ in range(threshold + 1):
         assert get_or_404(in_scope, public_id=world.wuchang_hospital.public_id) == world.wuchang_hospital
-    [statement] = [s for s in prepared_statements() if "LIKE" in s]
-    assert '"path"::text LIKE $1' in statement and '"public_id" = $2' in statement
+    [statement] = [s for s in prepared_statements() if '"institutions_institution"."public_id" = $2' in s]
+    assert '"institutions_institution"."region_id" = $1' in statement
     assert Institution.objects.filter(path__startswith=world.hubei_office.path).count() == 4  # planned each time
-    assert len([s for s in prepared_statements() if "LIKE" in s]) == 1
+    assert not [s for s in prepared_statements() if "LIKE" in s]
 
 
 def test_a_county_offices_record_list_prepares_its_count_its_page_of_ids_and_its_rows(spread):
@@ -135,7 +135,8 @@ def test_a_row_read_by_its_key_in_a_whole_region_is_prepared(world):
     for _ in range(threshold + 1):
         read = scoped_row_or_404(_institution_in_scope, scope, public_id=world.wuchang_hospital.public_id)
         assert read == world.wuchang_hospital
-    assert [s for s in prepared_statements() if "LIKE" in s and '"public_id" = $2' in s]
+    [statement] = [s for s in prepared_statements() if '"institutions_institution"."public_id" = $2' in s]
+    assert '"institutions_institution"."region_id" = $1' in statement
 
 
 def test_a_write_with_history_context_keeps_its_context(world):
