@@ -79,6 +79,14 @@ def test_workers_leave_the_masters_objects_to_it_and_collect_young_objects_less_
         gc.set_threshold(*thresholds)
 
 
+def test_one_worker_a_core_and_one_more_unless_told(monkeypatch):
+    monkeypatch.delenv("GUNICORN_WORKERS", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"] == 5
+    monkeypatch.setenv("GUNICORN_WORKERS", "9")
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"] == 9
+
+
 def test_workers_recycled_from_the_preloaded_application_keep_answering(db, tmp_path):
     # Workers are forked from a master that imported the application: none may inherit a database connection.
     assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["preload_app"] is True

@@ -51,7 +51,7 @@ def parse_args():
     )
     parser.add_argument("--label", help="name of the results files (default: the database name)")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py's 2 x cores + 1)")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (default: gunicorn.conf.py's cores + 1)")
     parser.add_argument("--capacity-seconds", type=int, default=15, help="wrk run per page")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rush-users", type=int, default=300)
@@ -550,7 +550,7 @@ def rush(base: str, plan: dict, args, workdir: Path) -> tuple[list[dict], str]:
 
 
 def report(args, plan, capacity_results, rush_rows, rush_log, load_before, load_after, seconds) -> str:
-    workers = args.workers or f"{(os.cpu_count() or 1) * 2 + 1} (gunicorn.conf.py: 2 x cores + 1)"
+    workers = args.workers or f"{(os.cpu_count() or 1) + 1} (gunicorn.conf.py: cores + 1)"
     lines = [
         f"hbwsrc load benchmark: {args.label}  ({time.strftime('%Y-%m-%d %H:%M:%S %Z')})",
         f"database {args.database_url.rsplit('/', 1)[-1]}; gunicorn workers {workers}; "
