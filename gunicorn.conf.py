@@ -6,8 +6,9 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # One worker a core and one more, for a request that waits (an upload, an export, a slow query): a page costs
 # 4-8 ms of CPU, nearly all of it Python, so more workers than cores only take turns on them, and each turn costs
-# the caches of the process it displaced. On a 2-core machine that also ran PostgreSQL, 5 workers (gunicorn's
-# usual 2 x cores + 1) served every page 1-24% fewer times a second than 3 (bench/README.md, stop 29).
+# the caches of the process it displaced. On a 2-core machine that also ran PostgreSQL, 3 workers served 13 of 16
+# pages more often than 5 (gunicorn's usual 2 x cores + 1), by up to 24%, and 2 served all 16 more often
+# (bench/README.md, stop 29).
 workers = int(os.environ.get("GUNICORN_WORKERS", str((os.cpu_count() or 1) + 1)))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 wsgi_app = "hbwsrc.wsgi:application"
